@@ -1,0 +1,5 @@
+"""Allows ``python -m supervisor`` where the console script is not on PATH."""
+
+from supervisor.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""``supervisor check``: run the gates once to a verdict, for CI jobs and init containers.
+
+Gates retry with the same backoff as under ``run`` until every critical gate passed (and every
+non-critical one had an attempt), or ``STARTUP_TIMEOUT`` ran out. Exit 0 when every critical gate
+passed, 1 otherwise.
+"""
+
+import json
+
+import anyio
+
+from supervisor import exitcodes
+from supervisor.backoff import Backoff
+from supervisor.engine import GateEngine
+from supervisor.gatespec import GateSpec
+from supervisor.gatestate import Status
+from supervisor.health.render import gate_json
+from supervisor.readiness import Snapshot, decide, gate_reason
+from supervisor.settings import Config
+from supervisor.state import StateStore
+
+
+def _done(snapshot: Snapshot) -> bool:
+    return all(g.status is Status.PASS or (not g.critical and g.attempts > 0) for g in snapshot.gates)
+
+
+async def run_checks(config: Config, gates: tuple[GateSpec, ...]) -> Snapshot:
+    s = config.settings
+    store = StateStore(gates)
+    engine = GateEngine(store, Backoff(s.backoff_initial, s.backoff_max), s.check_interval)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(engine.run, gates, False)
+        with anyio.move_on_after(s.startup_timeout):
+            while not _done(store.snapshot()):
+                await store.wait_changed()
+        tg.cancel_scope.cancel()
+    return store.snapshot()
+
+
+def report_text(snapshot: Snapshot) -> str:
+    lines = []
+    width = max((len(g.name) for g in snapshot.gates), default=4)
+    for g in snapshot.gates:
+        took = "" if g.last_duration is None else f"{g.last_duration * 1000:.0f} ms"
+        mark = "+" if g.status is Status.PASS else "-"
+        detail = "ok" if g.status is Status.PASS else f"{gate_reason(g)}"
+        note = "" if g.critical else " (non-critical)"
+        lines.append(
+            f"[{mark}] {g.name:<{width}}  {g.status:<7} {took:>8}  {g.attempts} attempt(s)  {g.target}  {detail}{note}"
+        )
+    ok = all(not g.holds_readiness for g in snapshot.gates)
+    lines.append(f"check {'passed' if ok else 'failed'}")
+    return "\n".join(lines) + "\n"
+
+
+def report_json(snapshot: Snapshot) -> str:
+    verdict = decide(snapshot, exclude=("app-process",))
+    report = {
+        "status": "pass" if verdict.ready else "fail",
+        "checks": {g.name: [gate_json(g, snapshot)] for g in snapshot.gates},
+    }
+    return json.dumps(report, indent=2) + "\n"
+
+
+def exit_code(snapshot: Snapshot) -> int:
+    return exitcodes.OK if all(not g.holds_readiness for g in snapshot.gates) else exitcodes.CHECK_FAILED

@@ -1,0 +1,185 @@
+"""Command line: ``supervisor run|check|config``.
+
+Every command validates the whole configuration first; problems print one line each on stderr
+and exit 78, never a traceback. Heavy imports (anyio, drivers, prometheus-client) happen only in
+the branch that needs them.
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from supervisor import __version__, exitcodes
+from supervisor.durations import format_duration
+from supervisor.redaction import redact_text, redact_url
+from supervisor.settings import Config, ConfigError, Settings, json_schema, load_config
+
+PROG = "supervisor"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Health supervisor for Python web containers: readiness gates, /healthz and /readyz, "
+        "then the app. Settings come from flags, SUPERVISOR_* variables and an optional TOML file.",
+    )
+    parser.add_argument("--version", action="version", version=f"container-supervisor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,check,config}")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", metavar="PATH", help="TOML configuration file (or SUPERVISOR_CONFIG)")
+        p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+        p.add_argument("--log-format", choices=["json", "text"])
+
+    run = sub.add_parser("run", help="run the gates, serve health endpoints, then run the app: run [options] -- CMD ...")
+    common(run)
+    run.add_argument("--health-host", metavar="HOST")
+    run.add_argument("--health-port", metavar="PORT")
+    run.add_argument("--startup-timeout", metavar="DURATION")
+    run.add_argument("--on-startup-timeout", metavar="degraded|exit")
+    run.add_argument("--check-interval", metavar="DURATION")
+    run.add_argument("--stop-timeout", metavar="DURATION")
+    run.add_argument("--app-probe", metavar="URL")
+
+    check = sub.add_parser("check", help="run the gates until they pass or the startup timeout; exit 0 or 1")
+    common(check)
+    check.add_argument("--json", action="store_true", help="print application/health+json")
+    check.add_argument("--gate", action="append", default=[], metavar="NAME", help="only this gate (repeatable)")
+    check.add_argument("--startup-timeout", metavar="DURATION")
+
+    config = sub.add_parser("config", help="print the effective configuration, secrets redacted")
+    common(config)
+    config.add_argument("--json", action="store_true")
+    config.add_argument("--schema", action="store_true", help="print the JSON schema of the configuration")
+    return parser
+
+
+_CLI_SETTINGS = (
+    "health_host", "health_port", "startup_timeout", "on_startup_timeout", "check_interval", "stop_timeout",
+    "app_probe", "log_level", "log_format",
+)
+
+
+def _fail_config(problems: Sequence[str]) -> int:
+    for problem in problems:
+        print(f"{PROG}: {redact_text(problem)}", file=sys.stderr)
+    print(f"{PROG}: configuration invalid; see docs/configuration.md (exit {exitcodes.CONFIG_ERROR})", file=sys.stderr)
+    return exitcodes.CONFIG_ERROR
+
+
+def _split_command(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    if "--" in argv:
+        i = list(argv).index("--")
+        return list(argv[:i]), list(argv[i + 1 :])
+    return list(argv), []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list, command = _split_command(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(args_list)
+    if command and args.command != "run":
+        print(f"{PROG}: only `run` takes a command after --", file=sys.stderr)
+        return 2
+    if args.command == "config" and args.schema:
+        print(json.dumps(json_schema(), indent=2))
+        return exitcodes.OK
+    cli = {name: getattr(args, name, None) for name in _CLI_SETTINGS}
+    try:
+        config = load_config(cli=cli, config_file=args.config, command=command)
+        if args.command == "check" and args.gate:
+            unknown = sorted(set(args.gate) - {g.name for g in config.gates})
+            if unknown:
+                raise ConfigError([f"--gate {', '.join(unknown)}: no such gate; configured: "
+                                   f"{', '.join(g.name for g in config.gates) or 'none'}"])
+        if args.command == "run" and not config.command:
+            raise ConfigError(["no command to run: give one after `--` or set SUPERVISOR_COMMAND (or `command` in the file)"])
+    except ConfigError as exc:
+        return _fail_config(exc.problems)
+    try:
+        if args.command == "config":
+            return _config(config, as_json=args.json)
+        from supervisor import logs
+
+        log = logs.setup(config.settings.log_level, config.settings.log_format)
+        for warning in config.warnings:
+            log.warning(warning)
+        if args.command == "check":
+            return _check(config, args.gate, as_json=args.json)
+        return _run(config)
+    except KeyboardInterrupt:
+        return exitcodes.from_signal(2)
+
+
+def _run(config: Config) -> int:
+    import anyio
+
+    from supervisor import logs
+    from supervisor.supervise import Supervisor
+
+    try:
+        return anyio.run(Supervisor(config).run)
+    except Exception:
+        logs.get().critical("internal error; please report it", exc_info=True)
+        return exitcodes.INTERNAL_ERROR
+
+
+def _check(config: Config, only: Sequence[str], *, as_json: bool) -> int:
+    import anyio
+
+    from supervisor import checkcmd
+
+    gates = tuple(g for g in config.gates if not only or g.name in only)
+    if not gates:
+        print(f"{PROG}: no gates configured; set SUPERVISOR_GATE_<NAME>=URL", file=sys.stderr)
+        return exitcodes.OK
+    snapshot = anyio.run(checkcmd.run_checks, config, gates)
+    sys.stdout.write(checkcmd.report_json(snapshot) if as_json else checkcmd.report_text(snapshot))
+    return checkcmd.exit_code(snapshot)
+
+
+def effective(config: Config) -> dict[str, Any]:
+    """The configuration as it will be used, every secret replaced by ***."""
+    settings: dict[str, Any] = {}
+    for name, field in Settings.model_fields.items():
+        value = getattr(config.settings, name)
+        if isinstance(value, float) and field.annotation is float:
+            value = format_duration(value)
+        elif isinstance(value, str):
+            value = redact_url(value)
+        settings[name] = value
+    settings["command"] = list(config.command) or None
+    gates = {
+        g.name: {
+            "url": g.display,
+            "kind": g.kind,
+            "timeout": format_duration(g.timeout),
+            "critical": g.critical,
+            "startup_only": g.startup_only,
+            "failure_threshold": g.failure_threshold,
+        }
+        for g in config.gates
+    }
+    out: dict[str, Any] = {"config_file": config.config_file, **settings, "gates": gates}
+    out["app_probe"] = config.app_probe.display if config.app_probe else None
+    out["app_probe_source"] = config.app_probe_source
+    return json.loads(redact_text(json.dumps(out)))  # type: ignore[no-any-return]
+
+
+def _config(config: Config, *, as_json: bool) -> int:
+    data = effective(config)
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return exitcodes.OK
+    for key, value in data.items():
+        if key == "gates":
+            continue
+        print(f"{key:<24} {value if value is not None else '-'}")
+    for name, gate in data["gates"].items():
+        print(f"gate {name}:")
+        for key, value in gate.items():
+            print(f"  {key:<22} {value}")
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return exitcodes.OK

@@ -1,0 +1,43 @@
+"""Gate drivers: one module per kind of dependency, each an ``async def check(spec)``.
+
+A driver raises ``GateFailure`` with a one-line reason, or returns normally when the dependency
+is there. It never enforces the gate's timeout alone: the engine wraps every attempt in an anyio
+deadline, because libraries have floors (psycopg's 2 s connect timeout) and retry loops (redis-py)
+of their own. Driver modules import their libraries lazily, so the health server can listen
+before psycopg or redis are even loaded.
+"""
+
+import importlib
+from collections.abc import Awaitable, Callable
+
+from supervisor.gatespec import GateSpec
+
+_MODULES = {
+    "postgresql": "postgres",
+    "redis": "redis",
+    "sqlite": "sqlite",
+    "tcp": "tcp",
+    "http": "http",
+    "cmd": "command",
+    "config": "config",
+}
+
+
+class GateFailure(Exception):
+    """The dependency is not there; ``str(exc)`` is the one-line reason shown to users."""
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """Collapse an exception to one short line (redaction happens where it is recorded)."""
+    if isinstance(exc, OSError) and isinstance(exc.__cause__, OSError):
+        exc = exc.__cause__  # anyio's "All connection attempts failed" hides the useful errno
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror and str(exc.strerror) not in text:
+        text = f"{text}: {exc.strerror}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def driver_for(kind: str) -> Callable[[GateSpec], Awaitable[str | None]]:
+    module = importlib.import_module(f"supervisor.drivers.{_MODULES[kind]}")
+    check: Callable[[GateSpec], Awaitable[str | None]] = module.check
+    return check

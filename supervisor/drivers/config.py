@@ -1,0 +1,17 @@
+"""Config gate: the named environment variables must be set and not empty.
+
+Catches the commonest CI failure (a missing secret) with a message that names the variable,
+instead of a stack trace from deep inside the app.
+"""
+
+import os
+
+from supervisor.drivers import GateFailure
+from supervisor.gatespec import GateSpec
+
+
+async def check(spec: GateSpec) -> str | None:
+    missing = [name for name in spec.variables if not os.environ.get(name)]
+    if missing:
+        raise GateFailure("not set or empty: " + ", ".join(missing))
+    return None

@@ -1,0 +1,77 @@
+"""HTTP(S): ``GET`` the URL; any 2xx or 3xx status passes (as a kubelet httpGet probe does).
+
+Spoken through h11 over an anyio stream, the same parser the health server uses, instead of a
+hand-rolled one; redirects are not followed, a 3xx already proves the server answers.
+"""
+
+import base64
+import ssl
+from urllib.parse import unquote, urlsplit
+
+import anyio
+import anyio.abc
+import h11
+
+from supervisor import __version__
+from supervisor.drivers import GateFailure, one_line
+from supervisor.gatespec import GateSpec
+
+_MAX_HEAD = 64 * 1024
+
+
+def _request(spec: GateSpec) -> h11.Request:
+    parts = urlsplit(spec.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    default_port = 443 if parts.scheme.lower() == "https" else 80
+    host = f"[{spec.host}]" if ":" in spec.host else spec.host
+    if spec.port != default_port:
+        host = f"{host}:{spec.port}"
+    headers = [
+        ("Host", host),
+        ("User-Agent", f"container-supervisor/{__version__}"),
+        ("Accept", "*/*"),
+        ("Connection", "close"),
+    ]
+    if parts.username is not None:
+        token = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        headers.append(("Authorization", "Basic " + base64.b64encode(token).decode()))
+    return h11.Request(method="GET", target=target, headers=headers)
+
+
+async def _exchange(stream: anyio.abc.ByteStream, request: h11.Request) -> int:
+    conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
+    await stream.send(conn.send(request))
+    await stream.send(conn.send(h11.EndOfMessage()))
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            try:
+                data = await stream.receive(65536)
+            except (anyio.EndOfStream, anyio.BrokenResourceError):
+                data = b""
+            conn.receive_data(data)
+            continue
+        if isinstance(event, h11.Response):
+            return event.status_code
+        if isinstance(event, h11.ConnectionClosed):
+            raise GateFailure("the server closed the connection without a response")
+
+
+async def check(spec: GateSpec) -> str | None:
+    tls = urlsplit(spec.url).scheme.lower() == "https"
+    try:
+        stream: anyio.abc.ByteStream = await anyio.connect_tcp(
+            spec.host, spec.port, tls=tls, tls_hostname=spec.host if tls else None
+        )
+    except (OSError, ssl.SSLError) as exc:
+        raise GateFailure(f"cannot connect to {spec.host}:{spec.port}: {one_line(exc)}") from None
+    try:
+        async with stream:
+            status = await _exchange(stream, _request(spec))
+    except h11.ProtocolError as exc:
+        raise GateFailure(f"invalid HTTP response: {one_line(exc)}") from None
+    except (OSError, ssl.SSLError, anyio.BrokenResourceError) as exc:
+        raise GateFailure(f"connection failed: {one_line(exc)}") from None
+    if not 200 <= status < 400:
+        raise GateFailure(f"HTTP {status}")
+    return f"HTTP {status}"

@@ -1,0 +1,19 @@
+"""TCP: a connect is enough to know something listens.
+
+anyio resolves names off the event loop and the connect is cancellable, so a slow DNS answer or
+a black-holed address only ever costs this gate its own timeout.
+"""
+
+import anyio
+
+from supervisor.drivers import GateFailure, one_line
+from supervisor.gatespec import GateSpec
+
+
+async def check(spec: GateSpec) -> str | None:
+    try:
+        stream = await anyio.connect_tcp(spec.host, spec.port)
+    except OSError as exc:
+        raise GateFailure(f"cannot connect to {spec.host}:{spec.port}: {one_line(exc)}") from None
+    await stream.aclose()
+    return None

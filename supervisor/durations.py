@@ -1,0 +1,43 @@
+"""Human durations (``250ms``, ``5s``, ``2m``, ``1h``, bare seconds) as float seconds.
+
+Settings come from environment variables, where a unit is clearer than a bare number; bare numbers
+are accepted because that is what most other tools take.
+"""
+
+import math
+import re
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)?\s*$")
+
+ACCEPTED = "a positive duration such as 250ms, 5s, 2m, 1h or bare seconds"
+
+
+def parse_duration(value: object) -> float:
+    """Return seconds; raise ``ValueError`` with the accepted forms for anything else."""
+    if isinstance(value, bool):
+        raise ValueError(ACCEPTED)
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        match = _PATTERN.match(value)
+        if match is None:
+            raise ValueError(ACCEPTED)
+        seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    else:
+        raise ValueError(ACCEPTED)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(ACCEPTED)
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest exact spelling, so ``config`` output can be pasted back as input."""
+    if seconds < 1 and round(seconds * 1000, 6).is_integer():
+        return f"{int(round(seconds * 1000))}ms"
+    for unit, size in (("h", 3600.0), ("m", 60.0)):
+        if seconds >= size and (seconds / size).is_integer():
+            return f"{int(seconds / size)}{unit}"
+    if seconds.is_integer():
+        return f"{int(seconds)}s"
+    return f"{seconds:g}s"

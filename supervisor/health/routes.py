@@ -1,0 +1,93 @@
+"""What each health endpoint answers: a pure function of the request and a state snapshot.
+
+A probe never triggers a check: answers come from what the gate engine last recorded, so any
+number of probes costs the dependencies nothing.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+from supervisor.health import render
+from supervisor.readiness import APP_PROBE, APP_PROCESS, Snapshot, decide, gate_check, process_check
+
+TEXT = "text/plain; charset=utf-8"
+HEALTH_JSON = "application/health+json"
+LIVENESS_PATHS = ("/healthz", "/livez")
+
+MetricsRenderer = Callable[[str], tuple[bytes, str]]
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    content_type: str = TEXT
+    headers: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+def _text(status: int, body: str) -> Response:
+    return Response(status, body.encode())
+
+
+def wants_json(query: dict[str, list[str]], accept: str) -> bool:
+    if query.get("format", [""])[-1] == "json":
+        return True
+    accepted = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    return "application/json" in accepted or HEALTH_JSON in accepted
+
+
+def _readyz(snapshot: Snapshot, query: dict[str, list[str]], accept: str) -> Response:
+    exclude = [name for value in query.get("exclude", []) for name in value.split(",") if name]
+    verdict = decide(snapshot, exclude)
+    status = 200 if verdict.ready else 503
+    if wants_json(query, accept):
+        return Response(status, render.dumps(render.health_json(snapshot, verdict)).encode(), HEALTH_JSON)
+    if "verbose" in query or not verdict.ready:
+        return _text(status, render.verbose_text(verdict))
+    return _text(status, "ok")
+
+
+def _one_check(snapshot: Snapshot, name: str, query: dict[str, list[str]], accept: str) -> Response:
+    gate = snapshot.gate(name)
+    if gate is None and name == APP_PROBE:
+        gate = snapshot.app_probe
+    if gate is not None:
+        check = gate_check(gate)
+    elif name == APP_PROCESS:
+        check = process_check(snapshot)
+    else:
+        return _text(404, f"no check named {name!r}\n")
+    status = 200 if check.ok else 503
+    if wants_json(query, accept) and gate is not None:
+        body = render.dumps({"status": "pass" if check.ok else "fail", "checks": {name: [render.gate_json(gate, snapshot)]}})
+        return Response(status, body.encode(), HEALTH_JSON)
+    return _text(status, "ok" if check.ok and "verbose" not in query else render.check_line(check) + "\n")
+
+
+def respond(
+    method: str,
+    target: str,
+    accept: str,
+    snapshot: Callable[[], Snapshot],
+    metrics: MetricsRenderer | None,
+) -> Response:
+    """The response to one request; ``snapshot`` is called only by endpoints that need state."""
+    parts = urlsplit(target)
+    path = parts.path.rstrip("/") or "/"
+    query = parse_qs(parts.query, keep_blank_values=True)
+    known = path in LIVENESS_PATHS or path == "/metrics" or path == "/readyz" or path.startswith("/readyz/")
+    if not known:
+        return _text(404, "not found: try /healthz, /readyz or /metrics\n")
+    if method not in ("GET", "HEAD"):
+        return Response(405, b"method not allowed\n", TEXT, (("Allow", "GET, HEAD"),))
+    if path in LIVENESS_PATHS:
+        return _text(200, "ok")
+    if path == "/metrics":
+        if metrics is None:
+            return _text(503, "metrics are not ready yet\n")
+        body, content_type = metrics(accept)
+        return Response(200, body, content_type)
+    if path == "/readyz":
+        return _readyz(snapshot(), query, accept)
+    return _one_check(snapshot(), path[len("/readyz/") :], query, accept)

@@ -1,0 +1,53 @@
+"""Prometheus metrics from the supervisor's own registry (never the global one, so an app that
+imports us cannot mix its metrics in, nor we ours into it).
+
+Metrics follow the state store: every change is a (before, after) pair of snapshots, from which
+attempts, verdicts and phases are read off. prometheus-client is imported only when the
+supervisor is already listening, since it is not needed to answer /healthz.
+"""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import choose_encoder
+
+from supervisor.gatestate import GateState
+from supervisor.readiness import Phase, Snapshot, decide
+
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.ready = Gauge("supervisor_ready", "1 when /readyz answers 200", registry=r)
+        self.gate_up = Gauge("supervisor_gate_up", "1 when the gate passes", ["gate"], registry=r)
+        self.checks = Counter(
+            "supervisor_gate_checks", "gate attempts by result", ["gate", "result"], registry=r
+        )
+        self.duration = Histogram(
+            "supervisor_gate_check_duration_seconds", "duration of gate attempts", ["gate"],
+            buckets=_BUCKETS, registry=r,
+        )
+        self.phase = Gauge("supervisor_phase", "1 for the current phase", ["phase"], registry=r)
+        self.restarts = Counter("supervisor_child_restarts", "restarts of the app process", registry=r)
+
+    def observe(self, before: Snapshot, after: Snapshot) -> None:
+        gates: list[tuple[GateState | None, GateState]] = [(before.gate(g.name), g) for g in after.gates]
+        if after.app_probe is not None:
+            gates.append((before.app_probe, after.app_probe))
+        for old, new in gates:
+            self.gate_up.labels(new.name).set(1 if new.status == "pass" else 0)
+            if old is None or new.attempts > old.attempts:
+                result = "pass" if new.consecutive_failures == 0 else "fail"
+                self.checks.labels(new.name, result).inc()
+                if new.last_duration is not None:
+                    self.duration.labels(new.name).observe(new.last_duration)
+        for phase in Phase:
+            self.phase.labels(phase.value).set(1 if phase is after.phase else 0)
+        self.ready.set(1 if decide(after).ready else 0)
+        if after.child.restarts > before.child.restarts:
+            self.restarts.inc(after.child.restarts - before.child.restarts)
+
+    def render(self, accept: str) -> tuple[bytes, str]:
+        encoder, content_type = choose_encoder(accept)
+        return encoder(self.registry), content_type

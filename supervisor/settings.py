@@ -1,0 +1,412 @@
+"""Configuration: command-line flags > environment (``SUPERVISOR_*``) > TOML file > defaults.
+
+Everything is validated before anything starts. A problem never becomes a traceback: it becomes
+one line naming the environment variable (or file key, or flag) and what is accepted, and the
+command exits 78. pydantic-settings reads and validates the scalar settings; gates are a family of
+variables (``SUPERVISOR_GATE_<NAME>[__FIELD]``), gathered here and validated by the same models.
+"""
+
+import os
+import shlex
+import tomllib
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
+
+from supervisor.durations import ACCEPTED as DURATION_ACCEPTED
+from supervisor.durations import parse_duration
+from supervisor.gatespec import ACCEPTED_URLS, GateSpec, GateUrlError, build_gate, gunicorn_bind_probe
+from supervisor.redaction import redact_text, redact_url, register_url
+
+PREFIX = "SUPERVISOR_"
+GATE_PREFIX = PREFIX + "GATE_"
+CONFIG_ENV = PREFIX + "CONFIG"
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema({"type": ["string", "number"], "description": DURATION_ACCEPTED}),
+]
+
+
+class ConfigError(Exception):
+    """One or more configuration problems, each already phrased as a single line."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+class Settings(BaseSettings):
+    """The supervisor's scalar settings; each field is ``SUPERVISOR_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid", case_sensitive=False)
+
+    health_host: str = Field("0.0.0.0", description="address the health endpoints listen on")
+    health_port: int = Field(8081, ge=1, le=65535, description="port of the health endpoints")
+    health_max_connections: int = Field(
+        256, ge=8, le=10000, description="open health connections kept at most; the oldest idle one is dropped"
+    )
+    health_idle_timeout: Duration = Field(5.0, description="an idle or slow health connection is closed after this")
+    command: str | None = Field(None, description="command to spawn when none follows `--`; split like a shell")
+    startup_timeout: Duration = Field(60.0, description="how long the gates may take before the startup verdict")
+    on_startup_timeout: Literal["degraded", "exit"] = Field(
+        "degraded", description="`degraded`: stay up, not ready, keep retrying; `exit`: exit 69"
+    )
+    backoff_initial: Duration = Field(0.1, description="first retry delay")
+    backoff_max: Duration = Field(2.0, description="longest retry delay")
+    check_interval: Duration = Field(10.0, description="how often gates are re-checked once the app runs")
+    stop_timeout: Duration = Field(30.0, description="after a stop signal, how long the child may take before SIGKILL")
+    app_probe: str | None = Field(
+        None, description="tcp:// or http(s):// address of the app; ready also means the app answers it"
+    )
+    app_probe_timeout: Duration = Field(2.0, description="limit for one app probe attempt")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="the supervisor's log level")
+    log_format: Literal["json", "text"] | None = Field(
+        None, description="`json` or `text`; default: json when stderr is not a terminal"
+    )
+
+
+class GateSettings(BaseModel):
+    """One ``[gates.NAME]`` table, or the ``SUPERVISOR_GATE_<NAME>*`` variables."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description=f"what to check: {ACCEPTED_URLS}")
+    timeout: Duration = Field(5.0, description="limit for one attempt, whatever hangs")
+    critical: bool = Field(True, description="a non-critical gate is reported but never holds readiness")
+    startup_only: bool | None = Field(
+        None, description="not re-checked once it passed; default true for cmd: and config:, else false"
+    )
+    failure_threshold: int = Field(1, ge=1, description="consecutive failed re-checks before a passing gate fails")
+
+
+class FileSchema(BaseModel):
+    """The TOML file's shape, for ``supervisor config --schema``."""
+
+    model_config = ConfigDict(extra="forbid", title="container-supervisor configuration")
+
+
+# Field hints used in error lines; pydantic's own wording is kept for the rest.
+_ACCEPTED = {
+    "health_port": "a port number from 1 to 65535",
+    "health_max_connections": "a whole number from 8 to 10000",
+    "on_startup_timeout": "`degraded` or `exit`",
+    "log_level": "debug, info, warning or error",
+    "log_format": "json or text",
+    "critical": "true or false",
+    "startup_only": "true or false",
+    "failure_threshold": "a whole number >= 1",
+}
+_DURATION_FIELDS = {name for name, f in Settings.model_fields.items() if f.annotation is float} | {"timeout"}
+
+
+def _accepted(field_name: str, pydantic_msg: str) -> str:
+    if field_name in _DURATION_FIELDS:
+        return DURATION_ACCEPTED
+    return _ACCEPTED.get(field_name, pydantic_msg)
+
+
+_file_values: ContextVar[dict[str, Any]] = ContextVar("_file_values", default={})
+_environ: ContextVar[Mapping[str, str] | None] = ContextVar("_environ", default=None)
+
+
+class _EnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source, reading the mapping ``load_config`` was handed."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _environ.get()
+        return parse_env_vars(
+            os.environ if environ is None else environ,
+            self.case_sensitive,
+            self.env_ignore_empty,
+            self.env_parse_none_str,
+        )
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The TOML file's top-level keys, below the environment in precedence."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return _file_values.get().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_file_values.get())
+
+
+def _customise(
+    cls: type[BaseSettings],
+    settings_cls: type[BaseSettings],
+    init_settings: PydanticBaseSettingsSource,
+    env_settings: PydanticBaseSettingsSource,
+    dotenv_settings: PydanticBaseSettingsSource,
+    file_secret_settings: PydanticBaseSettingsSource,
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    return (init_settings, _EnvSource(settings_cls), _FileSource(settings_cls))
+
+
+Settings.settings_customise_sources = classmethod(_customise)  # type: ignore[method-assign,assignment]
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration of one supervisor invocation."""
+
+    settings: Settings
+    gates: tuple[GateSpec, ...]
+    command: tuple[str, ...] = ()
+    app_probe: GateSpec | None = None
+    app_probe_source: str | None = None  # "SUPERVISOR_APP_PROBE" or "gunicorn --bind"
+    config_file: str | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class _Origins:
+    """Where each value came from, so an error line can name it."""
+
+    cli: Mapping[str, Any]
+    environ: Mapping[str, str]
+    file_path: str | None
+    file_values: Mapping[str, Any]
+
+    def env_name(self, field_name: str) -> str | None:
+        wanted = (PREFIX + field_name).upper()
+        return next((k for k in self.environ if k.upper() == wanted), None)
+
+    def source(self, field_name: str) -> tuple[str, Any]:
+        if field_name in self.cli:
+            return "--" + field_name.replace("_", "-"), self.cli[field_name]
+        env = self.env_name(field_name)
+        if env is not None:
+            return env, self.environ[env]
+        if field_name in self.file_values:
+            return f"{self.file_path}: key '{field_name}'", self.file_values[field_name]
+        return field_name, None
+
+
+def _show(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return redact_text(redact_url(text) if isinstance(text, str) else text)
+
+
+def _read_file(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError([f"{CONFIG_ENV} / --config: file {path} does not exist; give an existing TOML file"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{CONFIG_ENV} / --config: cannot read {path}: {exc.strerror}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML ({exc}); see docs/configuration.md"]) from None
+
+
+def _gather_gates(
+    file_gates: Any, file_path: str | None, environ: Mapping[str, str], problems: list[str]
+) -> dict[str, tuple[dict[str, Any], dict[str, str]]]:
+    """name -> (raw values, where each value came from); environment overrides the file per key."""
+    gates: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
+    if file_gates is not None:
+        if not isinstance(file_gates, dict):
+            problems.append(f"{file_path}: key 'gates' must be a table of [gates.NAME] tables")
+        else:
+            for name, table in file_gates.items():
+                key = f"{file_path}: [gates.{name}]"
+                if isinstance(table, str):
+                    table = {"url": table}
+                if not isinstance(table, dict):
+                    problems.append(f"{key} must be a table with at least url = \"...\" or a URL string")
+                    continue
+                gates[name.lower()] = (dict(table), {k: f"{key} {k}" for k in table})
+    for var in sorted(environ):
+        if not var.upper().startswith(GATE_PREFIX):
+            continue
+        rest = var[len(GATE_PREFIX) :]
+        name, sep, attr = rest.partition("__")
+        name, attr = name.lower(), attr.lower() if sep else "url"
+        values, origins = gates.setdefault(name, ({}, {}))
+        values[attr] = environ[var]
+        origins[attr] = var
+    return gates
+
+
+def _valid_name(name: str) -> bool:
+    return bool(name) and all(c.isalnum() or c == "_" for c in name) and name.isascii()
+
+
+def _resolve_env_url(url: str, origin: str, environ: Mapping[str, str]) -> str:
+    if not url.startswith("env:"):
+        return url
+    var = url[4:].strip()
+    if not var:
+        raise GateUrlError("env: needs a variable name, e.g. env:DATABASE_URL")
+    value = environ.get(var, "")
+    if not value:
+        raise GateUrlError(f"env:{var} but {var} is not set or empty; set {var} or give the URL itself")
+    if value.startswith("env:"):
+        raise GateUrlError(f"env:{var} points at another env: reference; give a URL")
+    return value
+
+
+def _build_gates(
+    gathered: dict[str, tuple[dict[str, Any], dict[str, str]]], environ: Mapping[str, str], problems: list[str]
+) -> list[GateSpec]:
+    specs: list[GateSpec] = []
+    for name in sorted(gathered):
+        values, origins = gathered[name]
+        where = origins.get("url") or next(iter(origins.values()), name)
+        if not _valid_name(name):
+            problems.append(f"{where}: gate name {name!r} must use only letters, digits and _")
+            continue
+        if "url" not in values:
+            first = next(iter(origins.values()))
+            problems.append(f"{first} is set but the gate has no URL; set {GATE_PREFIX}{name.upper()} or url")
+            continue
+        try:
+            model = GateSettings.model_validate(values)
+        except ValidationError as exc:
+            for err in exc.errors():
+                attr = str(err["loc"][0]) if err["loc"] else "url"
+                origin = origins.get(attr, f"{GATE_PREFIX}{name.upper()}__{attr.upper()}")
+                if err["type"] == "extra_forbidden":
+                    problems.append(
+                        f"{origin}: unknown gate setting {attr!r}; accepted: url, timeout, critical, "
+                        "startup_only, failure_threshold"
+                    )
+                else:
+                    shown = _show(values.get(attr))
+                    problems.append(f"{origin}={shown}: expected {_accepted(attr, err['msg'])}")
+            continue
+        try:
+            url = _resolve_env_url(model.url, origins["url"], environ)
+            specs.append(
+                build_gate(
+                    name,
+                    url,
+                    timeout=model.timeout,
+                    critical=model.critical,
+                    startup_only=model.startup_only,
+                    failure_threshold=model.failure_threshold,
+                )
+            )
+        except GateUrlError as exc:
+            problems.append(f"{origins['url']}={_show(model.url)}: {exc}")
+    return specs
+
+
+def _app_probe(settings: Settings, origins: _Origins, command: tuple[str, ...], problems: list[str]) -> tuple[
+    GateSpec | None, str | None
+]:
+    url, source = settings.app_probe, origins.source("app_probe")[0]
+    if url is None:
+        url = gunicorn_bind_probe(command)
+        source = "gunicorn --bind"
+        if url is None:
+            return None, None
+    try:
+        spec = build_gate(
+            "app-probe",
+            url,
+            timeout=settings.app_probe_timeout,
+            critical=True,
+            startup_only=False,
+            failure_threshold=1,
+        )
+    except GateUrlError as exc:
+        problems.append(f"{source}={_show(url)}: {exc}")
+        return None, None
+    if spec.kind not in ("tcp", "http"):
+        problems.append(f"{source}={_show(url)}: the app probe must be a tcp:// or http(s):// address")
+        return None, None
+    return spec, source
+
+
+def load_config(
+    *,
+    environ: Mapping[str, str] | None = None,
+    cli: Mapping[str, Any] | None = None,
+    config_file: str | None = None,
+    command: Sequence[str] = (),
+) -> Config:
+    """Validate everything and return it, or raise ``ConfigError`` with every problem found."""
+    environ = dict(os.environ if environ is None else environ)
+    cli = {k: v for k, v in (cli or {}).items() if v is not None}
+    path = config_file or environ.get(CONFIG_ENV) or None
+    file_values: dict[str, Any] = _read_file(path) if path else {}
+    file_gates = file_values.pop("gates", None)
+    problems: list[str] = []
+    origins = _Origins(cli, environ, path, file_values)
+
+    token = _file_values.set(file_values)
+    env_token = _environ.set({k: v for k, v in environ.items() if k.upper() != CONFIG_ENV})
+    try:
+        settings = Settings(**cli)
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            if err["type"] == "extra_forbidden":
+                problems.append(f"{path}: unknown key {name!r}; see `supervisor config --schema`")
+                continue
+            where, value = origins.source(name)
+            problems.append(f"{where}={_show(value)}: expected {_accepted(name, err['msg'])}")
+        settings = None  # type: ignore[assignment]
+    finally:
+        _environ.reset(env_token)
+        _file_values.reset(token)
+
+    gates = _build_gates(_gather_gates(file_gates, path, environ, problems), environ, problems)
+
+    argv: tuple[str, ...] = tuple(command)
+    app_probe: GateSpec | None = None
+    probe_source: str | None = None
+    warnings: list[str] = []
+    if settings is not None:
+        if settings.backoff_max < settings.backoff_initial:
+            where = origins.source("backoff_max")[0]
+            problems.append(f"{where}: must not be shorter than backoff_initial ({settings.backoff_initial:g}s)")
+        if not argv and settings.command:
+            try:
+                argv = tuple(shlex.split(settings.command))
+            except ValueError as exc:
+                problems.append(f"{origins.source('command')[0]}: cannot split it like a shell ({exc})")
+        if settings.app_probe is not None:
+            register_url(settings.app_probe)
+        app_probe, probe_source = _app_probe(settings, origins, argv, problems)
+        known = {(PREFIX + n).upper() for n in Settings.model_fields} | {CONFIG_ENV}
+        for var in sorted(environ):
+            up = var.upper()
+            if up.startswith(PREFIX) and not up.startswith(GATE_PREFIX) and up not in known:
+                warnings.append(f"{var} is not a setting of this supervisor and is ignored")
+    if problems:
+        raise ConfigError(problems)
+    return Config(
+        settings=settings,
+        gates=tuple(gates),
+        command=argv,
+        app_probe=app_probe,
+        app_probe_source=probe_source,
+        config_file=str(Path(path)) if path else None,
+        warnings=tuple(warnings),
+    )
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON schema of the TOML file (the environment takes the same names, upper-cased)."""
+    schema = Settings.model_json_schema()
+    gate_schema = GateSettings.model_json_schema()
+    schema["title"] = "container-supervisor configuration"
+    schema["additionalProperties"] = False
+    schema.setdefault("properties", {})["gates"] = {
+        "type": "object",
+        "description": "one table per gate: [gates.NAME]; or SUPERVISOR_GATE_<NAME>[__FIELD] variables",
+        "additionalProperties": {"anyOf": [gate_schema, {"type": "string", "description": "the gate URL"}]},
+    }
+    return schema
