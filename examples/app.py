@@ -5,9 +5,9 @@ Run by README's first command through ``examples/supervisor.toml``.
 
 import json
 import os
-from pathlib import Path
 import sqlite3
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 DATABASE = os.environ.get("EXAMPLE_DATABASE", str(Path(__file__).with_name("example.db")))

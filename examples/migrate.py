@@ -5,8 +5,8 @@ run at once, and the SQLite gate passes as soon as this has run.
 """
 
 import os
-from pathlib import Path
 import sqlite3
+from pathlib import Path
 
 DATABASE = os.environ.get("EXAMPLE_DATABASE", str(Path(__file__).with_name("example.db")))
 

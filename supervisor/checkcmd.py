@@ -45,9 +45,8 @@ def report_text(snapshot: Snapshot) -> str:
         mark = "+" if g.status is Status.PASS else "-"
         detail = "ok" if g.status is Status.PASS else f"{gate_reason(g)}"
         note = "" if g.critical else " (non-critical)"
-        lines.append(
-            f"[{mark}] {g.name:<{width}}  {g.status:<7} {took:>8}  {g.attempts} attempt(s)  {g.target}  {detail}{note}"
-        )
+        counts = f"{took:>8}  {g.attempts} attempt(s)"
+        lines.append(f"[{mark}] {g.name:<{width}}  {g.status:<7} {counts}  {g.target}  {detail}{note}")
     ok = all(not g.holds_readiness for g in snapshot.gates)
     lines.append(f"check {'passed' if ok else 'failed'}")
     return "\n".join(lines) + "\n"

@@ -26,9 +26,7 @@ class ChildProcess:
     @classmethod
     async def spawn(cls, argv: tuple[str, ...]) -> "ChildProcess":
         try:
-            process = await anyio.open_process(
-                list(argv), stdin=None, stdout=None, stderr=None, start_new_session=True
-            )
+            process = await anyio.open_process(list(argv), stdin=None, stdout=None, stderr=None, start_new_session=True)
         except OSError as exc:
             raise SpawnError(f"cannot start {argv[0]!r}: {exc.strerror or exc}") from None
         return cls(process)

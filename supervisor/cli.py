@@ -33,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
         p.add_argument("--log-format", choices=["json", "text"])
 
-    run = sub.add_parser("run", help="run the gates, serve health endpoints, then run the app: run [options] -- CMD ...")
+    run = sub.add_parser(
+        "run", help="run the gates, serve health endpoints, then run the app: run [options] -- CMD ..."
+    )
     common(run)
     run.add_argument("--health-host", metavar="HOST")
     run.add_argument("--health-port", metavar="PORT")
@@ -57,15 +59,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _CLI_SETTINGS = (
-    "health_host", "health_port", "startup_timeout", "on_startup_timeout", "check_interval", "stop_timeout",
-    "app_probe", "log_level", "log_format",
+    "health_host",
+    "health_port",
+    "startup_timeout",
+    "on_startup_timeout",
+    "check_interval",
+    "stop_timeout",
+    "app_probe",
+    "log_level",
+    "log_format",
 )
 
 
 def _fail_config(problems: Sequence[str]) -> int:
     for problem in problems:
         print(f"{PROG}: {redact_text(problem)}", file=sys.stderr)
-    print(f"{PROG}: configuration invalid; see docs/configuration.md (exit {exitcodes.CONFIG_ERROR})", file=sys.stderr)
+    print(
+        f"{PROG}: configuration invalid; see docs/configuration.md (exit {exitcodes.CONFIG_ERROR})",
+        file=sys.stderr,
+    )
     return exitcodes.CONFIG_ERROR
 
 
@@ -91,10 +103,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check" and args.gate:
             unknown = sorted(set(args.gate) - {g.name for g in config.gates})
             if unknown:
-                raise ConfigError([f"--gate {', '.join(unknown)}: no such gate; configured: "
-                                   f"{', '.join(g.name for g in config.gates) or 'none'}"])
+                raise ConfigError(
+                    [
+                        f"--gate {', '.join(unknown)}: no such gate; configured: "
+                        f"{', '.join(g.name for g in config.gates) or 'none'}"
+                    ]
+                )
         if args.command == "run" and not config.command:
-            raise ConfigError(["no command to run: give one after `--` or set SUPERVISOR_COMMAND (or `command` in the file)"])
+            raise ConfigError(
+                ["no command to run: give one after `--` or set SUPERVISOR_COMMAND (or `command` in the file)"]
+            )
     except ConfigError as exc:
         return _fail_config(exc.problems)
     try:

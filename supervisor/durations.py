@@ -33,8 +33,9 @@ def parse_duration(value: object) -> float:
 
 def format_duration(seconds: float) -> str:
     """The shortest exact spelling, so ``config`` output can be pasted back as input."""
+    seconds = float(seconds)
     if seconds < 1 and round(seconds * 1000, 6).is_integer():
-        return f"{int(round(seconds * 1000))}ms"
+        return f"{round(seconds * 1000)}ms"
     for unit, size in (("h", 3600.0), ("m", 60.0)):
         if seconds >= size and (seconds / size).is_integer():
             return f"{int(seconds / size)}{unit}"

@@ -101,4 +101,3 @@ class GateEngine:
         async with anyio.create_task_group() as tg:
             for spec in specs:
                 tg.start_soon(self.run_gate, spec, recheck, name=f"gate {spec.name}")
-

@@ -124,10 +124,7 @@ def build_gate(
 ) -> GateSpec:
     parsed = parse_gate_url(url)
     register_url(url)
-    if parsed.kind == "cmd":
-        display = "cmd:" + shlex.join(parsed.argv)
-    else:
-        display = redact_url(url)
+    display = "cmd:" + shlex.join(parsed.argv) if parsed.kind == "cmd" else redact_url(url)
     default_startup_only = parsed.kind in ("cmd", "config")
     return GateSpec(
         name=name,

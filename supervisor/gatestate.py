@@ -62,10 +62,7 @@ def record_failure(state: GateState, *, now: float, duration: float, error: str)
     Before the first pass every failure counts at once: there is no earlier success to trust.
     """
     failures = state.consecutive_failures + 1
-    if state.status is Status.PASS and failures < state.failure_threshold:
-        status = Status.PASS
-    else:
-        status = Status.FAIL
+    status = Status.PASS if state.status is Status.PASS and failures < state.failure_threshold else Status.FAIL
     return replace(
         state,
         status=status,

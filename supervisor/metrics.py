@@ -21,12 +21,13 @@ class Metrics:
         r = self.registry
         self.ready = Gauge("supervisor_ready", "1 when /readyz answers 200", registry=r)
         self.gate_up = Gauge("supervisor_gate_up", "1 when the gate passes", ["gate"], registry=r)
-        self.checks = Counter(
-            "supervisor_gate_checks", "gate attempts by result", ["gate", "result"], registry=r
-        )
+        self.checks = Counter("supervisor_gate_checks", "gate attempts by result", ["gate", "result"], registry=r)
         self.duration = Histogram(
-            "supervisor_gate_check_duration_seconds", "duration of gate attempts", ["gate"],
-            buckets=_BUCKETS, registry=r,
+            "supervisor_gate_check_duration_seconds",
+            "duration of gate attempts",
+            ["gate"],
+            buckets=_BUCKETS,
+            registry=r,
         )
         self.phase = Gauge("supervisor_phase", "1 for the current phase", ["phase"], registry=r)
         self.restarts = Counter("supervisor_child_restarts", "restarts of the app process", registry=r)

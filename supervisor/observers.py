@@ -15,7 +15,11 @@ def _gate_line(old: GateState | None, new: GateState) -> None:
     took = f"{(new.last_duration or 0) * 1000:.0f} ms"
     if old is not None and new.attempts > old.attempts:
         log.debug(
-            "gate %s attempt %d: %s (%s)", new.name, new.attempts, new.last_error or "passed", took,
+            "gate %s attempt %d: %s (%s)",
+            new.name,
+            new.attempts,
+            new.last_error or "passed",
+            took,
             extra={"gate": new.name},
         )
     if old is not None and old.status is new.status:
@@ -25,7 +29,10 @@ def _gate_line(old: GateState | None, new: GateState) -> None:
     elif new.status is Status.FAIL:
         level = log.warning if (old is not None and old.status is Status.PASS) else log.info
         level(
-            "gate %s failing: %s%s", new.name, gate_reason(new), "" if new.critical else " (non-critical)",
+            "gate %s failing: %s%s",
+            new.name,
+            gate_reason(new),
+            "" if new.critical else " (non-critical)",
             extra={"gate": new.name},
         )
 

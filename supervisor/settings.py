@@ -52,7 +52,10 @@ class Settings(BaseSettings):
     health_host: str = Field("0.0.0.0", description="address the health endpoints listen on")
     health_port: int = Field(8081, ge=1, le=65535, description="port of the health endpoints")
     health_max_connections: int = Field(
-        256, ge=8, le=10000, description="open health connections kept at most; the oldest idle one is dropped"
+        256,
+        ge=8,
+        le=10000,
+        description="open health connections kept at most; the oldest idle one is dropped",
     )
     health_idle_timeout: Duration = Field(5.0, description="an idle or slow health connection is closed after this")
     command: str | None = Field(None, description="command to spawn when none follows `--`; split like a shell")
@@ -114,7 +117,7 @@ def _accepted(field_name: str, pydantic_msg: str) -> str:
     return _ACCEPTED.get(field_name, pydantic_msg)
 
 
-_file_values: ContextVar[dict[str, Any]] = ContextVar("_file_values", default={})
+_file_values: ContextVar[dict[str, Any] | None] = ContextVar("_file_values", default=None)
 _environ: ContextVar[Mapping[str, str] | None] = ContextVar("_environ", default=None)
 
 
@@ -135,10 +138,10 @@ class _FileSource(PydanticBaseSettingsSource):
     """The TOML file's top-level keys, below the environment in precedence."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return _file_values.get().get(field_name), field_name, False
+        return (_file_values.get() or {}).get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_file_values.get())
+        return dict(_file_values.get() or {})
 
 
 def _customise(
@@ -202,7 +205,9 @@ def _read_file(path: str) -> dict[str, Any]:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError([f"{CONFIG_ENV} / --config: file {path} does not exist; give an existing TOML file"]) from None
+        raise ConfigError(
+            [f"{CONFIG_ENV} / --config: file {path} does not exist; give an existing TOML file"]
+        ) from None
     except OSError as exc:
         raise ConfigError([f"{CONFIG_ENV} / --config: cannot read {path}: {exc.strerror}"]) from None
     except tomllib.TOMLDecodeError as exc:
@@ -223,7 +228,7 @@ def _gather_gates(
                 if isinstance(table, str):
                     table = {"url": table}
                 if not isinstance(table, dict):
-                    problems.append(f"{key} must be a table with at least url = \"...\" or a URL string")
+                    problems.append(f'{key} must be a table with at least url = "..." or a URL string')
                     continue
                 gates[name.lower()] = (dict(table), {k: f"{key} {k}" for k in table})
     for var in sorted(environ):
@@ -257,7 +262,9 @@ def _resolve_env_url(url: str, origin: str, environ: Mapping[str, str]) -> str:
 
 
 def _build_gates(
-    gathered: dict[str, tuple[dict[str, Any], dict[str, str]]], environ: Mapping[str, str], problems: list[str]
+    gathered: dict[str, tuple[dict[str, Any], dict[str, str]]],
+    environ: Mapping[str, str],
+    problems: list[str],
 ) -> list[GateSpec]:
     specs: list[GateSpec] = []
     for name in sorted(gathered):
@@ -302,9 +309,9 @@ def _build_gates(
     return specs
 
 
-def _app_probe(settings: Settings, origins: _Origins, command: tuple[str, ...], problems: list[str]) -> tuple[
-    GateSpec | None, str | None
-]:
+def _app_probe(
+    settings: Settings, origins: _Origins, command: tuple[str, ...], problems: list[str]
+) -> tuple[GateSpec | None, str | None]:
     url, source = settings.app_probe, origins.source("app_probe")[0]
     if url is None:
         url = gunicorn_bind_probe(command)
@@ -345,6 +352,7 @@ def load_config(
     problems: list[str] = []
     origins = _Origins(cli, environ, path, file_values)
 
+    settings: Settings | None = None
     token = _file_values.set(file_values)
     env_token = _environ.set({k: v for k, v in environ.items() if k.upper() != CONFIG_ENV})
     try:
@@ -357,7 +365,7 @@ def load_config(
                 continue
             where, value = origins.source(name)
             problems.append(f"{where}={_show(value)}: expected {_accepted(name, err['msg'])}")
-        settings = None  # type: ignore[assignment]
+        settings = None
     finally:
         _environ.reset(env_token)
         _file_values.reset(token)
@@ -385,7 +393,7 @@ def load_config(
             up = var.upper()
             if up.startswith(PREFIX) and not up.startswith(GATE_PREFIX) and up not in known:
                 warnings.append(f"{var} is not a setting of this supervisor and is ignored")
-    if problems:
+    if problems or settings is None:
         raise ConfigError(problems)
     return Config(
         settings=settings,

@@ -6,8 +6,8 @@ get an immutable ``Snapshot``.
 """
 
 import time
-from dataclasses import replace
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import anyio
 

@@ -7,7 +7,7 @@ group is cancelled and everything winds down with it.
 """
 
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 import anyio.abc
@@ -20,7 +20,14 @@ from supervisor.engine import GateEngine
 from supervisor.gatestate import Status
 from supervisor.health.server import HealthServer, open_listener
 from supervisor.observers import log_changes
-from supervisor.readiness import ChildInfo, ChildStatus, Event, Phase, Snapshot, failing_critical_gates, gate_reason
+from supervisor.readiness import (
+    ChildInfo,
+    ChildStatus,
+    Event,
+    Snapshot,
+    failing_critical_gates,
+    gate_reason,
+)
 from supervisor.settings import Config
 from supervisor.state import StateStore
 
@@ -62,8 +69,10 @@ class Supervisor:
                 listener = await open_listener(s.health_host, s.health_port)
             except OSError as exc:
                 log.error(
-                    "cannot listen on %s:%s: %s; set SUPERVISOR_HEALTH_HOST/SUPERVISOR_HEALTH_PORT to a free address",
-                    s.health_host, s.health_port, exc.strerror or exc,
+                    "cannot listen on %s:%s: %s; set SUPERVISOR_HEALTH_HOST / SUPERVISOR_HEALTH_PORT to a free address",
+                    s.health_host,
+                    s.health_port,
+                    exc.strerror or exc,
                 )
                 return exitcodes.OS_ERROR
             async with anyio.create_task_group() as tg:
@@ -80,7 +89,10 @@ class Supervisor:
         host = "127.0.0.1" if s.health_host in ("0.0.0.0", "") else s.health_host
         log.info(
             "health endpoints on http://%s:%d/healthz /readyz /metrics; %d gate(s): %s",
-            host, s.health_port, len(c.gates), ", ".join(f"{g.name}={g.display}" for g in c.gates) or "none",
+            host,
+            s.health_port,
+            len(c.gates),
+            ", ".join(f"{g.name}={g.display}" for g in c.gates) or "none",
         )
         if c.app_probe is not None:
             log.info("the app is expected at %s (from %s)", c.app_probe.display, c.app_probe_source)
@@ -110,7 +122,10 @@ class Supervisor:
         assert self._tg is not None
         s = self.config.settings
         self._tg.start_soon(self._run_gates, name="gate engine")
-        gates_pass: Callable[[Snapshot], bool] = lambda snap: not failing_critical_gates(snap.gates)
+
+        def gates_pass(snap: Snapshot) -> bool:
+            return not failing_critical_gates(snap.gates)
+
         with anyio.move_on_after(s.startup_timeout):
             await self._wait_for(gates_pass)
         if not gates_pass(self.store.snapshot()):
@@ -138,14 +153,13 @@ class Supervisor:
         self._spawning = True
         try:
             with anyio.CancelScope(shield=True):
-                self.child = await ChildProcess.spawn(argv)
+                child = self.child = await ChildProcess.spawn(argv)
         except SpawnError as exc:
             log.error("%s; check SUPERVISOR_COMMAND or the command after --", exc)
             self._finish(exitcodes.COMMAND_NOT_FOUND)
             return
         finally:
             self._spawning = False
-        child = self.child
         log.info("started %s (pid %d)", argv[0], child.pid)
         self.store.set_child(ChildInfo(ChildStatus.RUNNING, child.pid))
         self.store.apply(Event.SPAWNED)
@@ -171,8 +185,8 @@ class Supervisor:
 
     # -- signals -------------------------------------------------------------------------------
 
-    async def _handle_signals(self, signals: anyio.abc.AsyncResource) -> None:
-        async for signum in signals:  # type: ignore[attr-defined]
+    async def _handle_signals(self, signals: AsyncIterator[signal.Signals]) -> None:
+        async for signum in signals:
             name = signal.Signals(signum).name
             if signum in STOP_SIGNALS:
                 await self._on_stop_signal(signum, name)
@@ -206,5 +220,8 @@ class Supervisor:
         timeout = self.config.settings.stop_timeout
         await anyio.sleep(timeout)
         if child.returncode is None:
-            log.warning("the app did not stop within %s: sending SIGKILL to its process group", format_duration(timeout))
+            log.warning(
+                "the app did not stop within %s: sending SIGKILL to its process group",
+                format_duration(timeout),
+            )
             child.kill_group()

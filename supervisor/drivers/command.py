@@ -7,6 +7,7 @@ background process cannot hold the output pipe open. Output is captured, and onl
 is kept for the report.
 """
 
+import contextlib
 import os
 import shlex
 import signal
@@ -43,10 +44,8 @@ class _Tail:
 
 def kill_group(pid: int) -> None:
     """SIGKILL the process group led by ``pid``; it may already be gone."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 async def _drain(stream: anyio.abc.ByteReceiveStream | None, tail: _Tail) -> None:
@@ -68,7 +67,10 @@ async def check(spec: GateSpec) -> str | None:
     tail = _Tail()
     try:
         process = await anyio.open_process(
-            list(spec.argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            list(spec.argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     except OSError as exc:

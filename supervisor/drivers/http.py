@@ -60,9 +60,11 @@ async def _exchange(stream: anyio.abc.ByteStream, request: h11.Request) -> int:
 async def check(spec: GateSpec) -> str | None:
     tls = urlsplit(spec.url).scheme.lower() == "https"
     try:
-        stream: anyio.abc.ByteStream = await anyio.connect_tcp(
-            spec.host, spec.port, tls=tls, tls_hostname=spec.host if tls else None
-        )
+        stream: anyio.abc.ByteStream
+        if tls:
+            stream = await anyio.connect_tcp(spec.host, spec.port, tls=True, tls_hostname=spec.host)
+        else:
+            stream = await anyio.connect_tcp(spec.host, spec.port)
     except (OSError, ssl.SSLError) as exc:
         raise GateFailure(f"cannot connect to {spec.host}:{spec.port}: {one_line(exc)}") from None
     try:

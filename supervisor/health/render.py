@@ -30,10 +30,7 @@ def verbose_text(verdict: Verdict, endpoint: str = "readyz") -> str:
 
 
 def gate_json(gate: GateState, snapshot: Snapshot) -> dict[str, Any]:
-    if gate.status is Status.PASS:
-        status = "pass"
-    else:
-        status = "fail" if gate.critical else "warn"
+    status = "pass" if gate.status is Status.PASS else "fail" if gate.critical else "warn"
     entry: dict[str, Any] = {
         "componentId": gate.name,
         "componentType": gate.kind,

@@ -155,9 +155,9 @@ class HealthServer:
             headers.append(("Connection", "close"))
         data = conn.send(h11.Response(status_code=response.status, headers=headers))
         if not head_only and response.body:
-            data += conn.send(h11.Data(data=response.body))  # type: ignore[operator]
-        data += conn.send(h11.EndOfMessage())  # type: ignore[operator]
-        await stream.send(data)  # type: ignore[arg-type]
+            data += conn.send(h11.Data(data=response.body))
+        data += conn.send(h11.EndOfMessage())
+        await stream.send(data)
 
     async def _send_error(self, stream: anyio.abc.SocketStream, conn: h11.Connection, status: int, why: str) -> None:
         if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
@@ -175,8 +175,8 @@ class HealthServer:
                     ],
                 )
             )
-            data += conn.send(h11.Data(data=body)) + conn.send(h11.EndOfMessage())  # type: ignore[operator]
+            data += conn.send(h11.Data(data=body)) + conn.send(h11.EndOfMessage())
         except h11.LocalProtocolError:
             return
         with anyio.move_on_after(self._idle_timeout):
-            await stream.send(data)  # type: ignore[arg-type]
+            await stream.send(data)

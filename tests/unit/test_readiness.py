@@ -1,0 +1,104 @@
+import pytest
+
+from supervisor.gatestate import GateState, Status, record_failure, record_success
+from supervisor.readiness import (
+    APP_PROBE,
+    APP_PROCESS,
+    ChildInfo,
+    ChildStatus,
+    Event,
+    Phase,
+    Snapshot,
+    advance,
+    decide,
+    failing_critical_gates,
+)
+
+RUNNING = ChildInfo(ChildStatus.RUNNING, pid=42)
+
+
+def passing(name: str, critical: bool = True) -> GateState:
+    return record_success(GateState(name, "tcp", "t", critical=critical), now=1, duration=0.01)
+
+
+def failing(name: str, critical: bool = True, error: str = "refused") -> GateState:
+    return record_failure(GateState(name, "tcp", "t", critical=critical), now=1, duration=0.01, error=error)
+
+
+class TestPhaseMachine:
+    def test_spawn_goes_to_running_without_app_probe(self) -> None:
+        assert advance(Phase.GATING, Event.SPAWNED, has_app_probe=False) is Phase.RUNNING
+
+    def test_spawn_goes_to_starting_with_app_probe_then_running(self) -> None:
+        phase = advance(Phase.GATING, Event.SPAWNED, has_app_probe=True)
+        assert phase is Phase.STARTING
+        assert advance(phase, Event.APP_ANSWERED, has_app_probe=True) is Phase.RUNNING
+
+    def test_startup_timeout_degrades_only_while_gating(self) -> None:
+        assert advance(Phase.GATING, Event.STARTUP_TIMED_OUT, has_app_probe=False) is Phase.DEGRADED
+        assert advance(Phase.RUNNING, Event.STARTUP_TIMED_OUT, has_app_probe=False) is Phase.RUNNING
+
+    def test_degraded_recovers_by_spawning(self) -> None:
+        assert advance(Phase.DEGRADED, Event.SPAWNED, has_app_probe=False) is Phase.RUNNING
+
+    @pytest.mark.parametrize("phase", list(Phase))
+    def test_stop_wins_from_everywhere_and_is_final(self, phase: Phase) -> None:
+        stopping = advance(phase, Event.STOP_REQUESTED, has_app_probe=True)
+        assert stopping is Phase.STOPPING
+        for event in Event:
+            assert advance(stopping, event, has_app_probe=True) is Phase.STOPPING
+
+    def test_meaningless_events_change_nothing(self) -> None:
+        assert advance(Phase.GATING, Event.APP_ANSWERED, has_app_probe=True) is Phase.GATING
+        assert advance(Phase.RUNNING, Event.SPAWNED, has_app_probe=False) is Phase.RUNNING
+
+
+class TestDecision:
+    def test_ready_when_gates_pass_and_child_runs(self) -> None:
+        v = decide(Snapshot(Phase.RUNNING, (passing("db"), passing("cache")), RUNNING))
+        assert v.ready
+        assert [c.name for c in v.checks] == ["db", "cache", APP_PROCESS]
+
+    def test_not_ready_before_spawn_even_if_gates_pass(self) -> None:
+        v = decide(Snapshot(Phase.GATING, (passing("db"),)))
+        assert not v.ready
+        assert v.failing[0].name == APP_PROCESS and "not started" in (v.failing[0].reason or "")
+
+    def test_failing_critical_gate_turns_readiness_off_with_reason(self) -> None:
+        v = decide(Snapshot(Phase.RUNNING, (passing("db"), failing("cache", error="timed out")), RUNNING))
+        assert not v.ready
+        assert [(c.name, c.reason) for c in v.failing] == [("cache", "timed out")]
+
+    def test_failing_non_critical_gate_is_reported_but_not_holding(self) -> None:
+        v = decide(Snapshot(Phase.RUNNING, (passing("db"), failing("mail", critical=False)), RUNNING))
+        assert v.ready
+        assert [c.name for c in v.failing] == ["mail"]
+
+    def test_pending_gate_has_a_reason(self) -> None:
+        v = decide(Snapshot(Phase.GATING, (GateState("db", "tcp", "t"),)))
+        assert "pending" in (v.checks[0].reason or "")
+
+    def test_app_probe_must_pass_when_configured(self) -> None:
+        snap = Snapshot(Phase.STARTING, (passing("db"),), RUNNING, app_probe=failing(APP_PROBE))
+        assert not decide(snap).ready
+        snap = Snapshot(Phase.RUNNING, (passing("db"),), RUNNING, app_probe=passing(APP_PROBE))
+        assert decide(snap).ready
+
+    def test_stopping_is_never_ready(self) -> None:
+        v = decide(Snapshot(Phase.STOPPING, (passing("db"),), RUNNING))
+        assert not v.ready and "stopping" in (v.failing[0].reason or "")
+        assert not decide(Snapshot(Phase.STOPPING, (), RUNNING), exclude=[APP_PROCESS]).ready
+
+    def test_exited_child_is_named_with_its_code(self) -> None:
+        v = decide(Snapshot(Phase.RUNNING, (), ChildInfo(ChildStatus.EXITED, 7, exit_code=3)))
+        assert "code 3" in (v.failing[0].reason or "")
+
+    def test_exclude_removes_checks_from_the_decision(self) -> None:
+        snap = Snapshot(Phase.RUNNING, (passing("db"), failing("cache")), RUNNING)
+        assert decide(snap, exclude=["cache"]).ready
+        assert [c.name for c in decide(snap, exclude=["cache"]).checks] == ["db", APP_PROCESS]
+
+    def test_failing_critical_gates_lists_only_holding_gates(self) -> None:
+        gates = (passing("a"), failing("b"), failing("c", critical=False), GateState("d", "tcp", "t"))
+        assert failing_critical_gates(gates) == ("b", "d")
+        assert gates[1].status is Status.FAIL

@@ -1,0 +1,175 @@
+"""Settings: precedence, gate families, and one clear line for every class of bad input."""
+
+from pathlib import Path
+
+import pytest
+
+from supervisor.settings import ConfigError, json_schema, load_config
+
+
+def problems(**kw: object) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(**kw)  # type: ignore[arg-type]
+    assert info.value.problems
+    for line in info.value.problems:
+        assert "\n" not in line and "Traceback" not in line
+    return info.value.problems
+
+
+def test_defaults() -> None:
+    c = load_config(environ={})
+    s = c.settings
+    assert (s.health_host, s.health_port) == ("0.0.0.0", 8081)
+    assert (s.startup_timeout, s.on_startup_timeout) == (60.0, "degraded")
+    assert (s.backoff_initial, s.backoff_max, s.check_interval, s.stop_timeout) == (0.1, 2.0, 10.0, 30.0)
+    assert s.log_level == "info" and s.log_format is None
+    assert c.gates == () and c.command == () and c.app_probe is None
+
+
+def test_environment_values_are_parsed() -> None:
+    c = load_config(
+        environ={
+            "SUPERVISOR_HEALTH_PORT": "9001",
+            "SUPERVISOR_STARTUP_TIMEOUT": "2m",
+            "SUPERVISOR_BACKOFF_INITIAL": "250ms",
+            "SUPERVISOR_ON_STARTUP_TIMEOUT": "exit",
+            "SUPERVISOR_COMMAND": "gunicorn -b '0.0.0.0:8000' app:app",
+        }
+    )
+    assert c.settings.health_port == 9001 and c.settings.startup_timeout == 120.0
+    assert c.settings.backoff_initial == 0.25 and c.settings.on_startup_timeout == "exit"
+    assert c.command == ("gunicorn", "-b", "0.0.0.0:8000", "app:app")
+    assert c.app_probe is not None and c.app_probe.display == "tcp://127.0.0.1:8000"
+    assert c.app_probe_source == "gunicorn --bind"
+
+
+def test_command_after_double_dash_wins_over_the_setting() -> None:
+    c = load_config(environ={"SUPERVISOR_COMMAND": "a b"}, command=["x", "y"])
+    assert c.command == ("x", "y")
+
+
+def test_gates_from_environment() -> None:
+    c = load_config(
+        environ={
+            "SUPERVISOR_GATE_DATABASE": "postgresql://app@db/app",
+            "SUPERVISOR_GATE_DATABASE__TIMEOUT": "2s",
+            "SUPERVISOR_GATE_DATABASE__FAILURE_THRESHOLD": "3",
+            "SUPERVISOR_GATE_MAIL": "tcp://mail:25",
+            "SUPERVISOR_GATE_MAIL__CRITICAL": "false",
+            "SUPERVISOR_GATE_DEPLOY": "cmd:python manage.py check --deploy",
+        }
+    )
+    gates = {g.name: g for g in c.gates}
+    assert list(gates) == ["database", "deploy", "mail"]
+    assert gates["database"].timeout == 2.0 and gates["database"].failure_threshold == 3
+    assert not gates["database"].startup_only
+    assert not gates["mail"].critical
+    assert gates["deploy"].startup_only and gates["deploy"].timeout == 5.0
+
+
+def test_env_reference_reuses_the_apps_own_variable() -> None:
+    c = load_config(environ={"SUPERVISOR_GATE_DB": "env:DATABASE_URL", "DATABASE_URL": "postgres://u:pw9@h/db"})
+    assert c.gates[0].kind == "postgresql" and c.gates[0].display == "postgres://u:***@h/db"
+
+
+def test_precedence_flags_over_env_over_file_over_defaults(tmp_path: Path) -> None:
+    f = tmp_path / "s.toml"
+    f.write_text(
+        'health_port = 7000\nstartup_timeout = "5s"\ncheck_interval = 3\n'
+        '[gates.db]\nurl = "tcp://file:1"\ntimeout = "1s"\n[gates.cache]\nurl = "redis://c"\n'
+    )
+    c = load_config(
+        environ={"SUPERVISOR_HEALTH_PORT": "7001", "SUPERVISOR_STARTUP_TIMEOUT": "6s", "SUPERVISOR_GATE_DB": "tcp://env:2"},
+        cli={"health_port": "7002"},
+        config_file=str(f),
+    )
+    assert c.settings.health_port == 7002  # flag
+    assert c.settings.startup_timeout == 6.0  # env over file
+    assert c.settings.check_interval == 3.0  # file over default
+    gates = {g.name: g for g in c.gates}
+    assert gates["db"].host == "env" and gates["db"].timeout == 1.0  # env URL, file timeout
+    assert gates["cache"].port == 6379
+
+
+def test_config_file_from_environment(tmp_path: Path) -> None:
+    f = tmp_path / "s.toml"
+    f.write_text("health_port = 7100\n")
+    assert load_config(environ={"SUPERVISOR_CONFIG": str(f)}).settings.health_port == 7100
+
+
+@pytest.mark.parametrize(
+    ("env", "names", "accepted"),
+    [
+        ({"SUPERVISOR_HEALTH_PORT": "http"}, "SUPERVISOR_HEALTH_PORT=http", "port number from 1 to 65535"),
+        ({"SUPERVISOR_HEALTH_PORT": "70000"}, "SUPERVISOR_HEALTH_PORT=70000", "port number"),
+        ({"SUPERVISOR_STARTUP_TIMEOUT": "soon"}, "SUPERVISOR_STARTUP_TIMEOUT=soon", "positive duration"),
+        ({"SUPERVISOR_CHECK_INTERVAL": "0"}, "SUPERVISOR_CHECK_INTERVAL=0", "positive duration"),
+        ({"SUPERVISOR_BACKOFF_MAX": "-1s"}, "SUPERVISOR_BACKOFF_MAX=-1s", "positive duration"),
+        ({"SUPERVISOR_ON_STARTUP_TIMEOUT": "crash"}, "SUPERVISOR_ON_STARTUP_TIMEOUT=crash", "`degraded` or `exit`"),
+        ({"SUPERVISOR_LOG_LEVEL": "loud"}, "SUPERVISOR_LOG_LEVEL=loud", "debug, info, warning or error"),
+        ({"SUPERVISOR_LOG_FORMAT": "xml"}, "SUPERVISOR_LOG_FORMAT=xml", "json or text"),
+        ({"SUPERVISOR_GATE_DB": "mysql://x"}, "SUPERVISOR_GATE_DB=mysql://x", "accepted: postgresql://"),
+        ({"SUPERVISOR_GATE_DB": "tcp://x", "SUPERVISOR_GATE_DB__TIMEOUT": "fast"}, "SUPERVISOR_GATE_DB__TIMEOUT=fast",
+         "positive duration"),
+        ({"SUPERVISOR_GATE_DB": "tcp://x:1", "SUPERVISOR_GATE_DB__CRITICAL": "maybe"},
+         "SUPERVISOR_GATE_DB__CRITICAL=maybe", "true or false"),
+        ({"SUPERVISOR_GATE_DB": "tcp://x:1", "SUPERVISOR_GATE_DB__FAILURE_THRESHOLD": "0"},
+         "SUPERVISOR_GATE_DB__FAILURE_THRESHOLD=0", "whole number >= 1"),
+        ({"SUPERVISOR_GATE_DB": "tcp://x:1", "SUPERVISOR_GATE_DB__RETRIES": "3"}, "SUPERVISOR_GATE_DB__RETRIES",
+         "unknown gate setting"),
+        ({"SUPERVISOR_GATE_DB__TIMEOUT": "3s"}, "SUPERVISOR_GATE_DB__TIMEOUT", "has no URL"),
+        ({"SUPERVISOR_GATE_DB": "env:MISSING_URL"}, "SUPERVISOR_GATE_DB", "MISSING_URL is not set"),
+        ({"SUPERVISOR_GATE_DB-1": "tcp://x:1"}, "SUPERVISOR_GATE_DB-1", "letters, digits and _"),
+        ({"SUPERVISOR_APP_PROBE": "redis://x"}, "SUPERVISOR_APP_PROBE", "tcp:// or http(s)://"),
+        ({"SUPERVISOR_COMMAND": "gunicorn 'oops"}, "SUPERVISOR_COMMAND", "cannot split"),
+        ({"SUPERVISOR_BACKOFF_INITIAL": "5s", "SUPERVISOR_BACKOFF_MAX": "1s"}, "SUPERVISOR_BACKOFF_MAX",
+         "not be shorter"),
+    ],
+)
+def test_each_bad_input_names_its_variable_and_what_is_accepted(env: dict[str, str], names: str, accepted: str) -> None:
+    lines = problems(environ=env)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(names) and accepted in lines[0], lines[0]
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    lines = problems(environ={"SUPERVISOR_HEALTH_PORT": "x", "SUPERVISOR_LOG_LEVEL": "y", "SUPERVISOR_GATE_A": "z"})
+    assert len(lines) == 3
+
+
+def test_flag_problems_name_the_flag() -> None:
+    assert problems(environ={}, cli={"health_port": "abc"})[0].startswith("--health-port=abc")
+
+
+def test_secret_is_not_echoed_in_an_error() -> None:
+    lines = problems(environ={"SUPERVISOR_GATE_DB": "mysql://u:topsecret9@h/db"})
+    assert "topsecret9" not in lines[0] and "***" in lines[0]
+
+
+def test_file_problems_name_the_file_key(tmp_path: Path) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text('health_port = "x"\nbogus = 1\n[gates.db]\nurl = "tcp://h:1"\ntimout = "1s"\n')
+    lines = problems(environ={}, config_file=str(f))
+    assert any(line.startswith(f"{f}: key 'health_port'") for line in lines)
+    assert any("unknown key 'bogus'" in line for line in lines)
+    assert any(f"{f}: [gates.db] timout" in line and "unknown gate setting" in line for line in lines)
+
+
+def test_missing_and_malformed_files(tmp_path: Path) -> None:
+    assert "does not exist" in problems(environ={}, config_file=str(tmp_path / "nope.toml"))[0]
+    f = tmp_path / "broken.toml"
+    f.write_text("health_port = = 1\n")
+    assert "not valid TOML" in problems(environ={}, config_file=str(f))[0]
+
+
+def test_unknown_supervisor_variables_only_warn() -> None:
+    c = load_config(environ={"SUPERVISOR_HEALTH_PROT": "1"})
+    assert c.warnings == ("SUPERVISOR_HEALTH_PROT is not a setting of this supervisor and is ignored",)
+
+
+def test_schema_lists_every_setting_and_gates() -> None:
+    schema = json_schema()
+    props = schema["properties"]
+    for name in ("health_port", "startup_timeout", "on_startup_timeout", "backoff_initial", "check_interval",
+                 "app_probe", "log_level", "log_format", "command", "stop_timeout", "gates"):
+        assert name in props
