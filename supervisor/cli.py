@@ -153,7 +153,7 @@ def _check(config: Config, only: Sequence[str], *, as_json: bool) -> int:
         print(f"{PROG}: no gates configured; set SUPERVISOR_GATE_<NAME>=URL", file=sys.stderr)
         return exitcodes.OK
     snapshot = anyio.run(checkcmd.run_checks, config, gates)
-    sys.stdout.write(checkcmd.report_json(snapshot) if as_json else checkcmd.report_text(snapshot))
+    sys.stdout.write(redact_text(checkcmd.report_json(snapshot) if as_json else checkcmd.report_text(snapshot)))
     return checkcmd.exit_code(snapshot)
 
 
@@ -187,6 +187,8 @@ def effective(config: Config) -> dict[str, Any]:
 
 def _config(config: Config, *, as_json: bool) -> int:
     data = effective(config)
+    for gate in data["gates"].values():
+        gate["url"] = redact_text(gate["url"])
     if as_json:
         print(json.dumps(data, indent=2))
         return exitcodes.OK

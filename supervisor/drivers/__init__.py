@@ -8,6 +8,7 @@ before psycopg or redis are even loaded.
 """
 
 import importlib
+import os
 from collections.abc import Awaitable, Callable
 
 from supervisor.gatespec import GateSpec
@@ -31,9 +32,10 @@ def one_line(exc: BaseException, limit: int = 300) -> str:
     """Collapse an exception to one short line (redaction happens where it is recorded)."""
     if isinstance(exc, OSError) and isinstance(exc.__cause__, OSError):
         exc = exc.__cause__  # anyio's "All connection attempts failed" hides the useful errno
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, OSError) and exc.strerror and str(exc.strerror) not in text:
-        text = f"{text}: {exc.strerror}"
+    if isinstance(exc, OSError) and isinstance(exc.errno, int) and exc.errno > 0 and not isinstance(exc, TimeoutError):
+        text = os.strerror(exc.errno)  # asyncio's "Connect call failed (...)" says less than errno
+    else:
+        text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -25,6 +25,10 @@ MAX_BODY = 64 * 1024
 SERVER_HEADER = f"container-supervisor/{__version__}"
 
 
+def _head_size(request: h11.Request) -> int:
+    return len(request.target) + sum(len(name) + len(value) + 4 for name, value in request.headers)
+
+
 class _Close(Exception):
     """End this connection quietly."""
 
@@ -99,6 +103,9 @@ class HealthServer:
                         return
                     if not isinstance(event, h11.Request):
                         raise _Close
+                    if _head_size(event) > MAX_HEAD:  # h11 limits only *incomplete* heads
+                        await self._send_error(stream, conn, 431, "request head too large")
+                        return
                     response = await self._read_body_and_route(stream, conn, event)
             except h11.RemoteProtocolError as exc:
                 await self._send_error(stream, conn, exc.error_status_hint, str(exc))

@@ -1,0 +1,89 @@
+"""The health server against hostile and broken clients, through real sockets."""
+
+import socket
+import time
+
+import pytest
+
+from tests.helpers import get
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def server(supervise: type) -> object:
+    s = supervise.run("sleep", "60", env={"SUPERVISOR_HEALTH_IDLE_TIMEOUT": "1s",
+                                           "SUPERVISOR_HEALTH_MAX_CONNECTIONS": "64"})
+    s.wait_ready()
+    return s
+
+
+def raw(port: int, data: bytes, timeout: float = 3.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def test_status_codes_for_bad_requests(server: object) -> None:
+    port = server.port  # type: ignore[attr-defined]
+    assert get(port, "/nope").status == 404
+    assert get(port, "/readyz", method="POST").status == 405
+    assert get(port, "/healthz", method="DELETE").headers["allow"] == "GET, HEAD"
+    assert raw(port, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    assert raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n").startswith(
+        b"HTTP/1.1 431 "
+    )
+    assert get(port, "/healthz").status == 200  # and the server is still fine
+
+
+def test_head_has_no_body(server: object) -> None:
+    reply = raw(server.port, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")  # type: ignore[attr-defined]
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ") and b"Content-Length: 2" in head and body == b""
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(server: object) -> None:
+    req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    reply = raw(server.port, req * 3, timeout=2.5)  # type: ignore[attr-defined]
+    assert reply.count(b"HTTP/1.1 200 ") == 3
+
+
+def test_idle_connection_is_closed_after_the_idle_timeout(server: object) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:  # type: ignore[attr-defined]
+        sock.sendall(b"GET /heal")  # a slow client that never finishes its request
+        started = time.monotonic()
+        assert sock.recv(1024) == b""  # closed by the server
+        assert time.monotonic() - started < 4
+
+
+def test_hundreds_of_stalled_connections_do_not_block_a_probe(server: object) -> None:
+    port = server.port  # type: ignore[attr-defined]
+    stalled = []
+    try:
+        for _ in range(300):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /readyz HTTP/1.1\r\n")  # never completes the head
+            stalled.append(sock)
+        for _ in range(20):
+            assert get(port, "/healthz", timeout=2).status == 200
+            assert get(port, "/readyz", timeout=2).status == 200
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_garbage_bytes_do_not_disturb_other_clients(server: object) -> None:
+    port = server.port  # type: ignore[attr-defined]
+    for junk in (b"\x00\xff" * 100, b"GET / HTTP/9.9\r\n\r\n", b"\r\n\r\n\r\n", b"GET /readyz HTTP/1.1\r\nHost: x\r\n"
+                 b"Content-Length: -1\r\n\r\n"):
+        raw(port, junk, timeout=1.5)
+        assert get(port, "/healthz").status == 200
