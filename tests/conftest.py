@@ -31,8 +31,18 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def gunicorn_argv(port: int, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "--chdir", str(APPS),
-        "--no-control-socket", "--workers", "1", *extra, "hello:app",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--chdir",
+        str(APPS),
+        "--no-control-socket",
+        "--workers",
+        "1",
+        *extra,
+        "hello:app",
     ]
 
 
@@ -66,15 +76,31 @@ class PgServer:
     def start(self) -> None:
         opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         subprocess.run(
-            _as_postgres([_pg_bin("pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"),
-                          "-w", "-t", "60", "start"]),
-            check=True, stdout=subprocess.DEVNULL,
+            _as_postgres(
+                [
+                    _pg_bin("pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-o",
+                    opts,
+                    "-l",
+                    str(self.root / "log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
 
     def stop(self) -> None:
         subprocess.run(
             _as_postgres([_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]),
-            check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
 
@@ -84,9 +110,11 @@ def pg_template() -> Iterator[Path]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     subprocess.run(
-        _as_postgres([_pg_bin("initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres", "--no-sync",
-                      "-E", "UTF8"]),
-        check=True, stdout=subprocess.DEVNULL,
+        _as_postgres(
+            [_pg_bin("initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     yield root / "data"
     shutil.rmtree(root, ignore_errors=True)
@@ -133,9 +161,22 @@ class RedisServer:
         if not exe:
             pytest.skip("redis-server is not installed (.ci/run installs it)")
         self.proc = subprocess.Popen(
-            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.root), *self.extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                exe,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.root),
+                *self.extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         import socket
 
@@ -188,7 +229,10 @@ class Supervised:
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         full_env = clean_env(**env)
         self.proc = subprocess.Popen(
-            [*(prefix or []), *supervisor_argv(), *args], env=full_env, stdout=self._log, stderr=subprocess.STDOUT,
+            [*(prefix or []), *supervisor_argv(), *args],
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
 
@@ -231,8 +275,12 @@ def supervise(tmp_path: Path) -> Iterator[type]:
 
     class Launcher:
         @staticmethod
-        def run(*command: str, env: dict[str, str] | None = None, args: tuple[str, ...] = (),
-                prefix: list[str] | None = None) -> Supervised:
+        def run(
+            *command: str,
+            env: dict[str, str] | None = None,
+            args: tuple[str, ...] = (),
+            prefix: list[str] | None = None,
+        ) -> Supervised:
             argv = ["run", *args, *(["--", *command] if command else [])]
             s = Supervised(tmp_path, argv, env or {}, prefix)
             started.append(s)

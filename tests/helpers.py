@@ -43,8 +43,15 @@ class Reply:
         return f"Reply({self.status}, {self.body[:200]!r})"
 
 
-def get(port: int, path: str, *, method: str = "GET", headers: dict[str, str] | None = None,
-        timeout: float = 2.0, host: str = "127.0.0.1") -> Reply:
+def get(
+    port: int,
+    path: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    timeout: float = 2.0,
+    host: str = "127.0.0.1",
+) -> Reply:
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         conn.request(method, path, headers=headers or {})

@@ -12,8 +12,14 @@ pytestmark = pytest.mark.integration
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*supervisor_argv(), *args], env=clean_env(**(env or {})), capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [*supervisor_argv(), *args],
+        env=clean_env(**(env or {})),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_bad_configuration_exits_78_with_one_line_per_problem() -> None:
@@ -45,8 +51,14 @@ def test_check_passes_and_fails_with_reasons(redis_server: RedisServer) -> None:
 
 
 def test_check_ignores_failing_non_critical_gates() -> None:
-    r = cli("check", env={"SUPERVISOR_GATE_OPT": f"tcp://127.0.0.1:{free_port()}", "SUPERVISOR_GATE_OPT__CRITICAL":
-                          "false", "SUPERVISOR_GATE_OK": "config:HOME"})
+    r = cli(
+        "check",
+        env={
+            "SUPERVISOR_GATE_OPT": f"tcp://127.0.0.1:{free_port()}",
+            "SUPERVISOR_GATE_OPT__CRITICAL": "false",
+            "SUPERVISOR_GATE_OK": "config:HOME",
+        },
+    )
     assert r.returncode == 0, r.stdout
     assert "(non-critical)" in r.stdout
 
@@ -81,8 +93,15 @@ def test_no_password_in_any_output(redis_factory: type, supervise: type) -> None
     s = supervise.run("sleep", "30", env={**env, "SUPERVISOR_LOG_FORMAT": "json"})
     s.wait_listening()
     wait_until(lambda: '"attempts": 3' in s.get("/readyz?format=json").text, 10, "a few attempts")
-    for path in ("/readyz", "/readyz?verbose", "/readyz?format=json", "/readyz/cache", "/readyz/db?verbose",
-                 "/readyz/echo?format=json", "/metrics"):
+    for path in (
+        "/readyz",
+        "/readyz?verbose",
+        "/readyz?format=json",
+        "/readyz/cache",
+        "/readyz/db?verbose",
+        "/readyz/echo?format=json",
+        "/metrics",
+    ):
         outputs.append(s.get(path).text)
     outputs.append(s.output())
     joined = "\n".join(outputs)

@@ -94,7 +94,8 @@ def test_database_lost_after_ready_turns_readiness_off_and_back(pg: PgServer, su
 def test_redis_with_wrong_password_fails_with_a_reason(redis_factory: type, supervise: type) -> None:
     r: RedisServer = redis_factory.new("--requirepass", "right-one-7")
     s = supervise.run(
-        "sleep", "30",
+        "sleep",
+        "30",
         env={"SUPERVISOR_GATE_CACHE": f"redis://:wrong-pass-5@127.0.0.1:{r.port}/0", "SUPERVISOR_LOG_LEVEL": "debug"},
     )
     s.wait_listening()

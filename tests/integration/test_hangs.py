@@ -50,7 +50,8 @@ def silent_port() -> Iterator[int]:
 
 def test_silent_servers_are_cut_at_the_timeout_while_healthz_answers(silent_port: int, supervise: type) -> None:
     s = supervise.run(
-        "sleep", "60",
+        "sleep",
+        "60",
         env={
             "SUPERVISOR_GATE_PG": f"postgresql://postgres@127.0.0.1:{silent_port}/postgres",
             "SUPERVISOR_GATE_REDIS": f"redis://127.0.0.1:{silent_port}/0",
@@ -83,7 +84,8 @@ def test_silent_servers_are_cut_at_the_timeout_while_healthz_answers(silent_port
 def test_hanging_command_gate_kills_its_whole_group(tmp_path: Path, supervise: type) -> None:
     pidfile = tmp_path / "grandchild.pid"
     s = supervise.run(
-        "sleep", "60",
+        "sleep",
+        "60",
         env={
             "SUPERVISOR_GATE_HANG": f"cmd:sh -c 'sleep 300 & echo $! > {pidfile}; wait'",
             "SUPERVISOR_GATE_HANG__TIMEOUT": "500ms",
@@ -110,8 +112,9 @@ def test_four_one_second_gates_run_concurrently(supervise: type, tmp_path: Path)
     from tests.conftest import clean_env, supervisor_argv
 
     started = time.monotonic()
-    result = subprocess.run([*supervisor_argv(), "check"], env=clean_env(**env), capture_output=True, text=True,
-                            timeout=30)
+    result = subprocess.run(
+        [*supervisor_argv(), "check"], env=clean_env(**env), capture_output=True, text=True, timeout=30
+    )
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("[+]") == 4

@@ -12,8 +12,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def server(supervise: type) -> object:
-    s = supervise.run("sleep", "60", env={"SUPERVISOR_HEALTH_IDLE_TIMEOUT": "1s",
-                                           "SUPERVISOR_HEALTH_MAX_CONNECTIONS": "64"})
+    s = supervise.run(
+        "sleep", "60", env={"SUPERVISOR_HEALTH_IDLE_TIMEOUT": "1s", "SUPERVISOR_HEALTH_MAX_CONNECTIONS": "64"}
+    )
     s.wait_ready()
     return s
 
@@ -83,7 +84,11 @@ def test_hundreds_of_stalled_connections_do_not_block_a_probe(server: object) ->
 
 def test_garbage_bytes_do_not_disturb_other_clients(server: object) -> None:
     port = server.port  # type: ignore[attr-defined]
-    for junk in (b"\x00\xff" * 100, b"GET / HTTP/9.9\r\n\r\n", b"\r\n\r\n\r\n", b"GET /readyz HTTP/1.1\r\nHost: x\r\n"
-                 b"Content-Length: -1\r\n\r\n"):
+    for junk in (
+        b"\x00\xff" * 100,
+        b"GET / HTTP/9.9\r\n\r\n",
+        b"\r\n\r\n\r\n",
+        b"GET /readyz HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    ):
         raw(port, junk, timeout=1.5)
         assert get(port, "/healthz").status == 200

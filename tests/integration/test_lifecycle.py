@@ -13,7 +13,9 @@ from tests.helpers import free_port, get, wait_until
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize(("script", "code"), [("exit 0", 0), ("exit 3", 3), ("kill -TERM $$", 143), ("kill -KILL $$", 137)])
+@pytest.mark.parametrize(
+    ("script", "code"), [("exit 0", 0), ("exit 3", 3), ("kill -TERM $$", 143), ("kill -KILL $$", 137)]
+)
 def test_exit_code_is_the_childs(supervise: type, script: str, code: int) -> None:
     s = supervise.run("sh", "-c", script)
     assert s.wait(10) == code
@@ -22,9 +24,13 @@ def test_exit_code_is_the_childs(supervise: type, script: str, code: int) -> Non
 def test_sigterm_while_gating_cancels_gates_and_spawns_nothing(tmp_path: Path, supervise: type) -> None:
     marker = tmp_path / "spawned"
     s = supervise.run(
-        "touch", str(marker),
-        env={"SUPERVISOR_GATE_NEVER": f"tcp://127.0.0.1:{free_port()}", "SUPERVISOR_GATE_SLOW": "cmd:sleep 30",
-             "SUPERVISOR_GATE_SLOW__TIMEOUT": "60s"},
+        "touch",
+        str(marker),
+        env={
+            "SUPERVISOR_GATE_NEVER": f"tcp://127.0.0.1:{free_port()}",
+            "SUPERVISOR_GATE_SLOW": "cmd:sleep 30",
+            "SUPERVISOR_GATE_SLOW__TIMEOUT": "60s",
+        },
     )
     s.wait_listening()
     sent = time.monotonic()
@@ -44,8 +50,11 @@ def test_sigint_while_gating_exits_130(supervise: type) -> None:
 def test_startup_timeout_exit_mode_exits_69_and_names_the_gate(supervise: type) -> None:
     s = supervise.run(
         "true",
-        env={"SUPERVISOR_GATE_NEVER": f"tcp://127.0.0.1:{free_port()}", "SUPERVISOR_STARTUP_TIMEOUT": "500ms",
-             "SUPERVISOR_ON_STARTUP_TIMEOUT": "exit"},
+        env={
+            "SUPERVISOR_GATE_NEVER": f"tcp://127.0.0.1:{free_port()}",
+            "SUPERVISOR_STARTUP_TIMEOUT": "500ms",
+            "SUPERVISOR_ON_STARTUP_TIMEOUT": "exit",
+        },
     )
     assert s.wait(10) == 69
     assert "gates did not pass within 500ms: never:" in s.output()
@@ -64,7 +73,9 @@ def test_sigterm_is_forwarded_and_readiness_drops_at_once(supervise: type, tmp_p
 
 
 def test_child_ignoring_sigterm_is_killed_after_stop_timeout(supervise: type) -> None:
-    s = supervise.run("sh", "-c", "trap '' TERM; while :; do sleep 0.05; done", env={"SUPERVISOR_STOP_TIMEOUT": "500ms"})
+    s = supervise.run(
+        "sh", "-c", "trap '' TERM; while :; do sleep 0.05; done", env={"SUPERVISOR_STOP_TIMEOUT": "500ms"}
+    )
     s.wait_ready()
     s.signal(signal.SIGTERM)
     assert s.wait(10) == 137

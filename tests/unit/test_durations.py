@@ -5,7 +5,16 @@ from supervisor.durations import format_duration, parse_duration
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("250ms", 0.25), ("5s", 5.0), ("2m", 120.0), ("1h", 3600.0), ("7", 7.0), ("1.5", 1.5), (" 3s ", 3.0), (".5s", 0.5)],
+    [
+        ("250ms", 0.25),
+        ("5s", 5.0),
+        ("2m", 120.0),
+        ("1h", 3600.0),
+        ("7", 7.0),
+        ("1.5", 1.5),
+        (" 3s ", 3.0),
+        (".5s", 0.5),
+    ],
 )
 def test_accepts_units_and_bare_seconds(text: str, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
@@ -16,7 +25,9 @@ def test_accepts_numbers_from_toml() -> None:
     assert parse_duration(0.25) == 0.25
 
 
-@pytest.mark.parametrize("bad", ["", "0", "0s", "-1s", "-5", "5d", "abc", "1e3", "inf", "nan", "5 s s", True, None, [1]])
+@pytest.mark.parametrize(
+    "bad", ["", "0", "0s", "-1s", "-5", "5d", "abc", "1e3", "inf", "nan", "5 s s", True, None, [1]]
+)
 def test_rejects_everything_else(bad: object) -> None:
     with pytest.raises(ValueError, match="positive duration"):
         parse_duration(bad)

@@ -69,8 +69,9 @@ def test_startup_only_defaults_by_kind() -> None:
 
 
 def test_display_hides_the_password() -> None:
-    spec = build_gate("db", "postgresql://u:pw123@db/app", timeout=1, critical=True, startup_only=None,
-                      failure_threshold=1)
+    spec = build_gate(
+        "db", "postgresql://u:pw123@db/app", timeout=1, critical=True, startup_only=None, failure_threshold=1
+    )
     assert "pw123" not in spec.display and "pw123" not in repr(spec)
 
 

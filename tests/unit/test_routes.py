@@ -52,8 +52,11 @@ def test_exclude_is_repeatable() -> None:
 
 
 def test_json_by_accept_or_format() -> None:
-    for path, accept in (("/readyz", "application/json"), ("/readyz?format=json", ""),
-                         ("/readyz", "text/html, application/health+json;q=0.9")):
+    for path, accept in (
+        ("/readyz", "application/json"),
+        ("/readyz?format=json", ""),
+        ("/readyz", "text/html, application/health+json;q=0.9"),
+    ):
         status, body, ctype = call(path, snap(cache_ok=False), accept=accept)
         assert status == 503 and ctype == "application/health+json"
         doc = json.loads(body)

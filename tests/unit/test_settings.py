@@ -79,7 +79,11 @@ def test_precedence_flags_over_env_over_file_over_defaults(tmp_path: Path) -> No
         '[gates.db]\nurl = "tcp://file:1"\ntimeout = "1s"\n[gates.cache]\nurl = "redis://c"\n'
     )
     c = load_config(
-        environ={"SUPERVISOR_HEALTH_PORT": "7001", "SUPERVISOR_STARTUP_TIMEOUT": "6s", "SUPERVISOR_GATE_DB": "tcp://env:2"},
+        environ={
+            "SUPERVISOR_HEALTH_PORT": "7001",
+            "SUPERVISOR_STARTUP_TIMEOUT": "6s",
+            "SUPERVISOR_GATE_DB": "tcp://env:2",
+        },
         cli={"health_port": "7002"},
         config_file=str(f),
     )
@@ -109,21 +113,36 @@ def test_config_file_from_environment(tmp_path: Path) -> None:
         ({"SUPERVISOR_LOG_LEVEL": "loud"}, "SUPERVISOR_LOG_LEVEL=loud", "debug, info, warning or error"),
         ({"SUPERVISOR_LOG_FORMAT": "xml"}, "SUPERVISOR_LOG_FORMAT=xml", "json or text"),
         ({"SUPERVISOR_GATE_DB": "mysql://x"}, "SUPERVISOR_GATE_DB=mysql://x", "accepted: postgresql://"),
-        ({"SUPERVISOR_GATE_DB": "tcp://x", "SUPERVISOR_GATE_DB__TIMEOUT": "fast"}, "SUPERVISOR_GATE_DB__TIMEOUT=fast",
-         "positive duration"),
-        ({"SUPERVISOR_GATE_DB": "tcp://x:1", "SUPERVISOR_GATE_DB__CRITICAL": "maybe"},
-         "SUPERVISOR_GATE_DB__CRITICAL=maybe", "true or false"),
-        ({"SUPERVISOR_GATE_DB": "tcp://x:1", "SUPERVISOR_GATE_DB__FAILURE_THRESHOLD": "0"},
-         "SUPERVISOR_GATE_DB__FAILURE_THRESHOLD=0", "whole number >= 1"),
-        ({"SUPERVISOR_GATE_DB": "tcp://x:1", "SUPERVISOR_GATE_DB__RETRIES": "3"}, "SUPERVISOR_GATE_DB__RETRIES",
-         "unknown gate setting"),
+        (
+            {"SUPERVISOR_GATE_DB": "tcp://x", "SUPERVISOR_GATE_DB__TIMEOUT": "fast"},
+            "SUPERVISOR_GATE_DB__TIMEOUT=fast",
+            "positive duration",
+        ),
+        (
+            {"SUPERVISOR_GATE_DB": "tcp://x:1", "SUPERVISOR_GATE_DB__CRITICAL": "maybe"},
+            "SUPERVISOR_GATE_DB__CRITICAL=maybe",
+            "true or false",
+        ),
+        (
+            {"SUPERVISOR_GATE_DB": "tcp://x:1", "SUPERVISOR_GATE_DB__FAILURE_THRESHOLD": "0"},
+            "SUPERVISOR_GATE_DB__FAILURE_THRESHOLD=0",
+            "whole number >= 1",
+        ),
+        (
+            {"SUPERVISOR_GATE_DB": "tcp://x:1", "SUPERVISOR_GATE_DB__RETRIES": "3"},
+            "SUPERVISOR_GATE_DB__RETRIES",
+            "unknown gate setting",
+        ),
         ({"SUPERVISOR_GATE_DB__TIMEOUT": "3s"}, "SUPERVISOR_GATE_DB__TIMEOUT", "has no URL"),
         ({"SUPERVISOR_GATE_DB": "env:MISSING_URL"}, "SUPERVISOR_GATE_DB", "MISSING_URL is not set"),
         ({"SUPERVISOR_GATE_DB-1": "tcp://x:1"}, "SUPERVISOR_GATE_DB-1", "letters, digits and _"),
         ({"SUPERVISOR_APP_PROBE": "redis://x"}, "SUPERVISOR_APP_PROBE", "tcp:// or http(s)://"),
         ({"SUPERVISOR_COMMAND": "gunicorn 'oops"}, "SUPERVISOR_COMMAND", "cannot split"),
-        ({"SUPERVISOR_BACKOFF_INITIAL": "5s", "SUPERVISOR_BACKOFF_MAX": "1s"}, "SUPERVISOR_BACKOFF_MAX",
-         "not be shorter"),
+        (
+            {"SUPERVISOR_BACKOFF_INITIAL": "5s", "SUPERVISOR_BACKOFF_MAX": "1s"},
+            "SUPERVISOR_BACKOFF_MAX",
+            "not be shorter",
+        ),
     ],
 )
 def test_each_bad_input_names_its_variable_and_what_is_accepted(env: dict[str, str], names: str, accepted: str) -> None:
@@ -170,6 +189,17 @@ def test_unknown_supervisor_variables_only_warn() -> None:
 def test_schema_lists_every_setting_and_gates() -> None:
     schema = json_schema()
     props = schema["properties"]
-    for name in ("health_port", "startup_timeout", "on_startup_timeout", "backoff_initial", "check_interval",
-                 "app_probe", "log_level", "log_format", "command", "stop_timeout", "gates"):
+    for name in (
+        "health_port",
+        "startup_timeout",
+        "on_startup_timeout",
+        "backoff_initial",
+        "check_interval",
+        "app_probe",
+        "log_level",
+        "log_format",
+        "command",
+        "stop_timeout",
+        "gates",
+    ):
         assert name in props
