@@ -6,10 +6,11 @@ passed, 1 otherwise.
 """
 
 import json
+import signal
 
 import anyio
 
-from supervisor import exitcodes
+from supervisor import exitcodes, processes
 from supervisor.backoff import Backoff
 from supervisor.engine import GateEngine
 from supervisor.gatespec import GateSpec
@@ -24,17 +25,29 @@ def _done(snapshot: Snapshot) -> bool:
     return all(g.status is Status.PASS or (not g.critical and g.attempts > 0) for g in snapshot.gates)
 
 
-async def run_checks(config: Config, gates: tuple[GateSpec, ...]) -> Snapshot:
+async def run_checks(config: Config, gates: tuple[GateSpec, ...]) -> tuple[Snapshot, int | None]:
+    """The final state, and the stop signal that cut the run short (if any)."""
     s = config.settings
     store = StateStore(gates)
     engine = GateEngine(store, Backoff(s.backoff_initial, s.backoff_max), s.check_interval)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(engine.run, gates, False)
-        with anyio.move_on_after(s.startup_timeout):
-            while not _done(store.snapshot()):
-                await store.wait_changed()
-        tg.cancel_scope.cancel()
-    return store.snapshot()
+    stopped_by: int | None = None
+    adopt = processes.should_adopt_orphans(s.subreaper)
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGQUIT) as signals:
+        async with processes.managed(adopt_orphans=adopt), anyio.create_task_group() as tg:
+
+            async def stop_on_signal() -> None:
+                nonlocal stopped_by
+                async for signum in signals:
+                    stopped_by = signum
+                    tg.cancel_scope.cancel()
+
+            tg.start_soon(stop_on_signal)
+            tg.start_soon(engine.run, gates, False)
+            with anyio.move_on_after(s.startup_timeout):
+                while not _done(store.snapshot()):
+                    await store.wait_changed()
+            tg.cancel_scope.cancel()
+    return store.snapshot(), stopped_by
 
 
 def report_text(snapshot: Snapshot) -> str:

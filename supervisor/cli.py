@@ -7,16 +7,41 @@ the branch that needs them.
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supervisor import __version__, exitcodes
-from supervisor.durations import format_duration
-from supervisor.redaction import redact_text, redact_url
-from supervisor.settings import Config, ConfigError, Settings, json_schema, load_config
+
+if TYPE_CHECKING:
+    from supervisor.settings import Config
 
 PROG = "supervisor"
+
+# Signals `run` handles. They are caught from the first instant, before the heavy imports: as PID 1
+# a signal without a handler is simply dropped by the kernel. Early ones are replayed later.
+_EARLY_SIGNALS = (
+    signal.SIGTERM,
+    signal.SIGINT,
+    signal.SIGQUIT,
+    signal.SIGHUP,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGTTIN,
+    signal.SIGTTOU,
+    signal.SIGWINCH,
+)
+_early: list[int] = []
+
+
+def _remember(signum: int, _frame: object) -> None:
+    _early.append(signum)
+
+
+def _catch_early_signals() -> None:
+    for signum in _EARLY_SIGNALS:
+        signal.signal(signum, _remember)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +97,8 @@ _CLI_SETTINGS = (
 
 
 def _fail_config(problems: Sequence[str]) -> int:
+    from supervisor.redaction import redact_text
+
     for problem in problems:
         print(f"{PROG}: {redact_text(problem)}", file=sys.stderr)
     print(
@@ -91,6 +118,10 @@ def _split_command(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list, command = _split_command(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(args_list)
+    if args.command == "run":
+        _catch_early_signals()
+    from supervisor.settings import ConfigError, json_schema, load_config
+
     if command and args.command != "run":
         print(f"{PROG}: only `run` takes a command after --", file=sys.stderr)
         return 2
@@ -130,35 +161,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.from_signal(2)
 
 
-def _run(config: Config) -> int:
+def _run(config: "Config") -> int:
     import anyio
 
     from supervisor import logs
     from supervisor.supervise import Supervisor
 
     try:
-        return anyio.run(Supervisor(config).run)
+        return anyio.run(Supervisor(config, early_signals=_early).run)
     except Exception:
         logs.get().critical("internal error; please report it", exc_info=True)
         return exitcodes.INTERNAL_ERROR
 
 
-def _check(config: Config, only: Sequence[str], *, as_json: bool) -> int:
+def _check(config: "Config", only: Sequence[str], *, as_json: bool) -> int:
     import anyio
 
     from supervisor import checkcmd
+    from supervisor.redaction import redact_text
 
     gates = tuple(g for g in config.gates if not only or g.name in only)
     if not gates:
         print(f"{PROG}: no gates configured; set SUPERVISOR_GATE_<NAME>=URL", file=sys.stderr)
         return exitcodes.OK
-    snapshot = anyio.run(checkcmd.run_checks, config, gates)
+    snapshot, stopped_by = anyio.run(checkcmd.run_checks, config, gates)
     sys.stdout.write(redact_text(checkcmd.report_json(snapshot) if as_json else checkcmd.report_text(snapshot)))
+    if stopped_by is not None:
+        return exitcodes.from_signal(stopped_by)
     return checkcmd.exit_code(snapshot)
 
 
-def effective(config: Config) -> dict[str, Any]:
+def effective(config: "Config") -> dict[str, Any]:
     """The configuration as it will be used, every secret replaced by ***."""
+    from supervisor.durations import format_duration
+    from supervisor.redaction import redact_text, redact_url
+    from supervisor.settings import Settings
+
     settings: dict[str, Any] = {}
     for name, field in Settings.model_fields.items():
         value = getattr(config.settings, name)
@@ -180,12 +218,15 @@ def effective(config: Config) -> dict[str, Any]:
         for g in config.gates
     }
     out: dict[str, Any] = {"config_file": config.config_file, **settings, "gates": gates}
+    out["prestart"] = {t.name: list(t.argv) for t in config.prestart}
     out["app_probe"] = config.app_probe.display if config.app_probe else None
     out["app_probe_source"] = config.app_probe_source
     return json.loads(redact_text(json.dumps(out)))  # type: ignore[no-any-return]
 
 
-def _config(config: Config, *, as_json: bool) -> int:
+def _config(config: "Config", *, as_json: bool) -> int:
+    from supervisor.redaction import redact_text
+
     data = effective(config)
     for gate in data["gates"].values():
         gate["url"] = redact_text(gate["url"])
@@ -193,9 +234,11 @@ def _config(config: Config, *, as_json: bool) -> int:
         print(json.dumps(data, indent=2))
         return exitcodes.OK
     for key, value in data.items():
-        if key == "gates":
+        if key in ("gates", "prestart"):
             continue
         print(f"{key:<24} {value if value is not None else '-'}")
+    for name, argv in data["prestart"].items():
+        print(f"prestart {name}: {' '.join(argv)}")
     for name, gate in data["gates"].items():
         print(f"gate {name}:")
         for key, value in gate.items():

@@ -11,6 +11,17 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)?\s*$")
 
 ACCEPTED = "a positive duration such as 250ms, 5s, 2m, 1h or bare seconds"
+ACCEPTED_OR_ZERO = "a duration such as 0s, 250ms, 5s, 2m, 1h or bare seconds"
+
+
+def parse_duration_or_zero(value: object) -> float:
+    """Like ``parse_duration`` but 0 is allowed (for delays that default to none)."""
+    if value in (0, "0", "0s", "0ms") and not isinstance(value, bool):
+        return 0.0
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise ValueError(ACCEPTED_OR_ZERO) from None
 
 
 def parse_duration(value: object) -> float:
@@ -34,6 +45,8 @@ def parse_duration(value: object) -> float:
 def format_duration(seconds: float) -> str:
     """The shortest exact spelling, so ``config`` output can be pasted back as input."""
     seconds = float(seconds)
+    if seconds == 0:
+        return "0s"
     if seconds < 1 and round(seconds * 1000, 6).is_integer():
         return f"{round(seconds * 1000)}ms"
     for unit, size in (("h", 3600.0), ("m", 60.0)):

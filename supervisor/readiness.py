@@ -5,6 +5,7 @@ service manager) so that "are we ready, and if not, why" has exactly one answer,
 /metrics, ``check`` and the logs alike.
 """
 
+import signal
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -27,6 +28,8 @@ class Event(StrEnum):
     STARTUP_TIMED_OUT = "startup-timed-out"
     SPAWNED = "spawned"
     APP_ANSWERED = "app-answered"
+    RESPAWNED = "respawned"  # the restart policy started the app again
+    GAVE_UP = "gave-up"  # a pre-start task failed, or the restart limit was reached
     STOP_REQUESTED = "stop-requested"
 
 
@@ -42,6 +45,10 @@ def advance(phase: Phase, event: Event, *, has_app_probe: bool) -> Phase:
         return Phase.STARTING if has_app_probe else Phase.RUNNING
     if event is Event.APP_ANSWERED and phase is Phase.STARTING:
         return Phase.RUNNING
+    if event is Event.RESPAWNED and phase in (Phase.STARTING, Phase.RUNNING):
+        return Phase.STARTING if has_app_probe else Phase.RUNNING
+    if event is Event.GAVE_UP:
+        return Phase.DEGRADED
     return phase
 
 
@@ -57,6 +64,7 @@ class ChildInfo:
     pid: int | None = None
     restarts: int = 0
     exit_code: int | None = None  # 128+N for signal N
+    note: str | None = None  # what happens next: "restarting in 0.4s", "restart limit reached"
 
 
 @dataclass(frozen=True)
@@ -68,9 +76,16 @@ class Snapshot:
     child: ChildInfo = ChildInfo()
     app_probe: GateState | None = None
     now: float = 0.0  # wall-clock time of the snapshot
+    prestart: tuple[GateState, ...] = ()  # pre-start tasks, named "prestart-<name>"
 
     def gate(self, name: str) -> GateState | None:
         return next((g for g in self.gates if g.name == name), None)
+
+    def find(self, name: str) -> GateState | None:
+        """A gate, a pre-start task or the app probe, by its check name."""
+        if self.app_probe is not None and name == self.app_probe.name:
+            return self.app_probe
+        return self.gate(name) or next((t for t in self.prestart if t.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -109,7 +124,8 @@ def process_check(snapshot: Snapshot) -> Check:
     if child.status is ChildStatus.RUNNING:
         return Check(APP_PROCESS, True, True)
     if child.status is ChildStatus.EXITED:
-        return Check(APP_PROCESS, False, True, f"the app exited with code {child.exit_code}")
+        note = f"; {child.note}" if child.note else ""
+        return Check(APP_PROCESS, False, True, f"the app exited with {describe_exit(child.exit_code)}{note}")
     return Check(APP_PROCESS, False, True, f"not started yet: phase {phase}")
 
 
@@ -117,12 +133,25 @@ def decide(snapshot: Snapshot, exclude: Iterable[str] = ()) -> Verdict:
     """Ready when every critical gate passes, the app process runs and (if set) the app answers."""
     excluded = set(exclude)
     checks = [gate_check(g) for g in snapshot.gates if g.name not in excluded]
+    checks += [gate_check(t) for t in snapshot.prestart if t.name not in excluded]
     if APP_PROCESS not in excluded:
         checks.append(process_check(snapshot))
     if snapshot.app_probe is not None and APP_PROBE not in excluded:
         checks.append(gate_check(snapshot.app_probe))
     ready = snapshot.phase is not Phase.STOPPING and all(c.ok for c in checks if c.critical)
     return Verdict(ready, tuple(checks))
+
+
+def describe_exit(code: int | None) -> str:
+    """ "code 3" or "signal 9 (SIGKILL)" from a shell-convention exit status."""
+    if code is None:
+        return "an unknown status"
+    if code > 128:
+        try:
+            return f"signal {code - 128} ({signal.Signals(code - 128).name})"
+        except ValueError:
+            pass
+    return f"code {code}"
 
 
 def failing_critical_gates(gates: Iterable[GateState]) -> tuple[str, ...]:

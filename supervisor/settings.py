@@ -21,18 +21,25 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 from pydantic_settings.sources.utils import parse_env_vars
 
 from supervisor.durations import ACCEPTED as DURATION_ACCEPTED
-from supervisor.durations import parse_duration
+from supervisor.durations import ACCEPTED_OR_ZERO as DURATION_OR_ZERO_ACCEPTED
+from supervisor.durations import parse_duration, parse_duration_or_zero
 from supervisor.gatespec import ACCEPTED_URLS, GateSpec, GateUrlError, build_gate, gunicorn_bind_probe
 from supervisor.redaction import redact_text, redact_url, register_url
 
 PREFIX = "SUPERVISOR_"
 GATE_PREFIX = PREFIX + "GATE_"
+PRESTART_PREFIX = PREFIX + "PRESTART_"
 CONFIG_ENV = PREFIX + "CONFIG"
 
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
     WithJsonSchema({"type": ["string", "number"], "description": DURATION_ACCEPTED}),
+]
+DurationOrZero = Annotated[
+    float,
+    BeforeValidator(parse_duration_or_zero),
+    WithJsonSchema({"type": ["string", "number"], "description": DURATION_OR_ZERO_ACCEPTED}),
 ]
 
 
@@ -67,6 +74,19 @@ class Settings(BaseSettings):
     backoff_max: Duration = Field(2.0, description="longest retry delay")
     check_interval: Duration = Field(10.0, description="how often gates are re-checked once the app runs")
     stop_timeout: Duration = Field(30.0, description="after a stop signal, how long the child may take before SIGKILL")
+    drain_delay: DurationOrZero = Field(
+        0.0, description="after SIGTERM, readiness is off at once but the app keeps serving this long"
+    )
+    restart: Literal["never", "on-failure", "always"] = Field(
+        "never", description="restart the app when it exits: never, on-failure (non-zero exit) or always"
+    )
+    restart_limit: int = Field(5, ge=0, description="restarts at most, then ON_RESTART_LIMIT")
+    on_restart_limit: Literal["exit", "degraded"] = Field(
+        "exit", description="`exit` with the app's last code, or `degraded`: stay up, not ready"
+    )
+    subreaper: bool = Field(
+        False, description="reap orphans as a child subreaper even when not PID 1 (PR_SET_CHILD_SUBREAPER)"
+    )
     app_probe: str | None = Field(
         None, description="tcp:// or http(s):// address of the app; ready also means the app answers it"
     )
@@ -107,11 +127,17 @@ _ACCEPTED = {
     "critical": "true or false",
     "startup_only": "true or false",
     "failure_threshold": "a whole number >= 1",
+    "restart": "never, on-failure or always",
+    "restart_limit": "a whole number >= 0",
+    "on_restart_limit": "`exit` or `degraded`",
+    "subreaper": "true or false",
 }
 _DURATION_FIELDS = {name for name, f in Settings.model_fields.items() if f.annotation is float} | {"timeout"}
 
 
 def _accepted(field_name: str, pydantic_msg: str) -> str:
+    if field_name == "drain_delay":
+        return DURATION_OR_ZERO_ACCEPTED
     if field_name in _DURATION_FIELDS:
         return DURATION_ACCEPTED
     return _ACCEPTED.get(field_name, pydantic_msg)
@@ -159,6 +185,15 @@ Settings.settings_customise_sources = classmethod(_customise)  # type: ignore[me
 
 
 @dataclass(frozen=True)
+class PrestartTask:
+    """A command run once, in name order, after the gates pass and before the app starts."""
+
+    name: str
+    argv: tuple[str, ...]
+    source: str  # the variable or file key it came from
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration of one supervisor invocation."""
 
@@ -169,6 +204,7 @@ class Config:
     app_probe_source: str | None = None  # "SUPERVISOR_APP_PROBE" or "gunicorn --bind"
     config_file: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    prestart: tuple[PrestartTask, ...] = ()
 
 
 @dataclass
@@ -241,6 +277,38 @@ def _gather_gates(
         values[attr] = environ[var]
         origins[attr] = var
     return gates
+
+
+def _gather_prestart(
+    file_tasks: Any, file_path: str | None, environ: Mapping[str, str], problems: list[str]
+) -> tuple[PrestartTask, ...]:
+    """``SUPERVISOR_PRESTART_<NAME>=command`` and ``[prestart] name = "command"``; env wins by name."""
+    raw: dict[str, tuple[Any, str]] = {}
+    if file_tasks is not None:
+        if not isinstance(file_tasks, dict):
+            problems.append(f"{file_path}: key 'prestart' must be a table of name = \"command\"")
+        else:
+            for name, command in file_tasks.items():
+                raw[name.lower()] = (command, f"{file_path}: [prestart] {name}")
+    for var in sorted(environ):
+        if var.upper().startswith(PRESTART_PREFIX):
+            raw[var[len(PRESTART_PREFIX) :].lower()] = (environ[var], var)
+    tasks = []
+    for name in sorted(raw):
+        command, origin = raw[name]
+        if not _valid_name(name):
+            problems.append(f"{origin}: pre-start task name {name!r} must use only letters, digits and _")
+            continue
+        try:
+            argv = tuple(command) if isinstance(command, list) else tuple(shlex.split(str(command)))
+        except ValueError as exc:
+            problems.append(f"{origin}: cannot split the command like a shell ({exc})")
+            continue
+        if not argv or not all(isinstance(a, str) for a in argv):
+            problems.append(f"{origin}: expected a command, e.g. python manage.py migrate --no-input")
+            continue
+        tasks.append(PrestartTask(name, argv, origin))
+    return tuple(tasks)
 
 
 def _valid_name(name: str) -> bool:
@@ -349,6 +417,7 @@ def load_config(
     path = config_file or environ.get(CONFIG_ENV) or None
     file_values: dict[str, Any] = _read_file(path) if path else {}
     file_gates = file_values.pop("gates", None)
+    file_prestart = file_values.pop("prestart", None)
     problems: list[str] = []
     origins = _Origins(cli, environ, path, file_values)
 
@@ -371,6 +440,7 @@ def load_config(
         _file_values.reset(token)
 
     gates = _build_gates(_gather_gates(file_gates, path, environ, problems), environ, problems)
+    prestart = _gather_prestart(file_prestart, path, environ, problems)
 
     argv: tuple[str, ...] = tuple(command)
     app_probe: GateSpec | None = None
@@ -391,7 +461,7 @@ def load_config(
         known = {(PREFIX + n).upper() for n in Settings.model_fields} | {CONFIG_ENV}
         for var in sorted(environ):
             up = var.upper()
-            if up.startswith(PREFIX) and not up.startswith(GATE_PREFIX) and up not in known:
+            if up.startswith(PREFIX) and not up.startswith((GATE_PREFIX, PRESTART_PREFIX)) and up not in known:
                 warnings.append(f"{var} is not a setting of this supervisor and is ignored")
     if problems or settings is None:
         raise ConfigError(problems)
@@ -403,6 +473,7 @@ def load_config(
         app_probe_source=probe_source,
         config_file=str(Path(path)) if path else None,
         warnings=tuple(warnings),
+        prestart=prestart,
     )
 
 
@@ -412,6 +483,12 @@ def json_schema() -> dict[str, Any]:
     gate_schema = GateSettings.model_json_schema()
     schema["title"] = "container-supervisor configuration"
     schema["additionalProperties"] = False
+    schema["properties"]["prestart"] = {
+        "type": "object",
+        "description": 'pre-start tasks, run once in name order after the gates pass: name = "command"; '
+        "or SUPERVISOR_PRESTART_<NAME> variables",
+        "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+    }
     schema.setdefault("properties", {})["gates"] = {
         "type": "object",
         "description": "one table per gate: [gates.NAME]; or SUPERVISOR_GATE_<NAME>[__FIELD] variables",

@@ -12,7 +12,7 @@ from dataclasses import replace
 import anyio
 
 from supervisor.gatespec import GateSpec
-from supervisor.gatestate import GateState
+from supervisor.gatestate import GateState, Status
 from supervisor.readiness import ChildInfo, Event, Phase, Snapshot, advance
 
 Listener = Callable[[Snapshot, Snapshot], None]  # (before, after)
@@ -38,6 +38,7 @@ class StateStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._gates = {g.name: initial_state(g) for g in sorted(gates, key=lambda g: g.name)}
+        self._prestart: dict[str, GateState] = {}
         self._app_probe = initial_state(app_probe) if app_probe is not None else None
         self._phase = Phase.GATING
         self._child = ChildInfo()
@@ -53,6 +54,7 @@ class StateStore:
             child=self._child,
             app_probe=self._app_probe,
             now=self._clock(),
+            prestart=tuple(self._prestart.values()),
         )
 
     def subscribe(self, listener: Listener) -> None:
@@ -70,7 +72,21 @@ class StateStore:
     def gate(self, name: str) -> GateState:
         if self._app_probe is not None and name == self._app_probe.name:
             return self._app_probe
+        if name in self._prestart:
+            return self._prestart[name]
         return self._gates[name]
+
+    def add_prestart(self, names: Sequence[str], display: Sequence[str]) -> None:
+        """Register pre-start tasks (pending) so /readyz lists them before they run."""
+        for name, target in zip(names, display, strict=True):
+            self._prestart[name] = GateState(name=name, kind="prestart", target=target, startup_only=True)
+        self._commit()
+
+    def reset_app_probe(self) -> None:
+        """A restarted app must answer again before it counts as ready."""
+        if self._app_probe is not None:
+            self._app_probe = replace(self._app_probe, status=Status.PENDING, consecutive_failures=0, last_error=None)
+            self._commit()
 
     def _commit(self) -> None:
         before, self._current = self._current, self._build()
@@ -83,6 +99,8 @@ class StateStore:
     def set_gate(self, state: GateState) -> None:
         if self._app_probe is not None and state.name == self._app_probe.name:
             self._app_probe = state
+        elif state.name in self._prestart:
+            self._prestart[state.name] = state
         else:
             self._gates[state.name] = state
         self._commit()

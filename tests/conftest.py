@@ -1,6 +1,7 @@
 """Fixtures that start real servers: PostgreSQL and Redis instances of the tests' own, on free
 ports in temporary directories (never the machine's shared ones), and the installed supervisor."""
 
+import contextlib
 import glob
 import os
 import shutil
@@ -228,6 +229,7 @@ class Supervised:
         self.log_path = tmp_path / f"supervisor-{len(list(tmp_path.glob('supervisor-*.log')))}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         full_env = clean_env(**env)
+        self.pid1 = bool(prefix)
         self.proc = subprocess.Popen(
             [*(prefix or []), *supervisor_argv(), *args],
             env=full_env,
@@ -246,10 +248,28 @@ class Supervised:
         wait_until(lambda: self.status("/healthz") == 200, timeout, "/healthz to answer 200")
 
     def wait_ready(self, timeout: float = 20) -> None:
-        wait_until(lambda: self.status("/readyz") == 200, timeout, f"/readyz 200; log:\n{self.output()}")
+        try:
+            wait_until(lambda: self.status("/readyz") == 200, timeout, "/readyz 200")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n/readyz: {self.get('/readyz?verbose').text}\nlog:\n{self.output()}") from None
+
+    @property
+    def pid(self) -> int:
+        """The supervisor's PID as seen from here (inside ``unshare`` it is PID 1 of its namespace)."""
+        if not self.pid1:
+            return self.proc.pid
+
+        def inner() -> int | None:
+            try:
+                children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            except FileNotFoundError:
+                return None
+            return int(children[0]) if children else None
+
+        return int(wait_until(inner, 10, "the namespace's PID 1"))
 
     def signal(self, signum: int) -> None:
-        self.proc.send_signal(signum)
+        os.kill(self.pid, signum)
 
     def wait(self, timeout: float = 10) -> int:
         return self.proc.wait(timeout)
@@ -260,13 +280,27 @@ class Supervised:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError, AssertionError):
+                self.signal(signal.SIGTERM)
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         self._log.close()
+
+
+PID1_PREFIX = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+
+
+def pid1_prefix() -> list[str]:
+    """Run as PID 1 of a new PID namespace, as in a container (needs root or user namespaces)."""
+    if not shutil.which("unshare"):
+        pytest.skip("unshare (util-linux) is not installed")
+    probe = subprocess.run([*PID1_PREFIX, "true"], capture_output=True, timeout=10)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot create a PID namespace here: {probe.stderr.decode().strip()}")
+    return list(PID1_PREFIX)
 
 
 @pytest.fixture

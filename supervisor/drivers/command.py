@@ -2,21 +2,20 @@
 
 The command gets its own session so that, on timeout or cancellation, its whole process group is
 killed: anyio alone would kill only the direct child and leave a ``sh -c`` grandchild running.
+It is started through the process table, so that the supervisor's single reaper collects its
+exit status (a second waiter would steal it when the supervisor is PID 1).
 Once the command has exited, anything it left behind in its group is killed too, so a stray
 background process cannot hold the output pipe open. Output is captured, and only a bounded tail
 is kept for the report.
 """
 
-import contextlib
 import os
-import shlex
-import signal
 import subprocess
 from collections import deque
 
 import anyio
-import anyio.abc
 
+from supervisor import processes
 from supervisor.drivers import GateFailure
 from supervisor.gatespec import GateSpec
 
@@ -42,20 +41,17 @@ class _Tail:
         return data.decode("utf-8", "replace")
 
 
-def kill_group(pid: int) -> None:
-    """SIGKILL the process group led by ``pid``; it may already be gone."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-
-
-async def _drain(stream: anyio.abc.ByteReceiveStream | None, tail: _Tail) -> None:
-    if stream is None:
-        return
-    try:
-        async for chunk in stream:
-            tail.add(chunk)
-    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-        pass
+async def _drain(fd: int, tail: _Tail) -> None:
+    """Read a non-blocking pipe to EOF without blocking the event loop."""
+    while True:
+        await anyio.wait_readable(fd)
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            continue
+        if not chunk:
+            return
+        tail.add(chunk)
 
 
 def last_line(text: str) -> str:
@@ -66,25 +62,23 @@ def last_line(text: str) -> str:
 async def check(spec: GateSpec) -> str | None:
     tail = _Tail()
     try:
-        process = await anyio.open_process(
-            list(spec.argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        process = processes.current().spawn(
+            spec.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
-    except OSError as exc:
-        raise GateFailure(f"cannot start {shlex.quote(spec.argv[0])}: {exc.strerror or exc}") from None
+    except processes.SpawnError as exc:
+        raise GateFailure(str(exc)) from None
+    fd = process.stdout_fd
+    assert fd is not None
+    os.set_blocking(fd, False)
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(_drain, process.stdout, tail)
+            tg.start_soon(_drain, fd, tail)
             returncode = await process.wait()
-            kill_group(process.pid)  # leftovers must not keep the pipe (or anything else) alive
+            process.kill_group()  # leftovers must not keep the pipe (or anything else) alive
     finally:
-        # on timeout or cancellation: the whole group, then collect the exit status
-        kill_group(process.pid)
-        with anyio.CancelScope(shield=True):
-            await process.aclose()
+        # on timeout or cancellation: the whole group goes; the reaper collects the status
+        process.kill_group()
+        process.close_pipes()
     output = last_line(tail.text())
     if returncode != 0:
         how = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"

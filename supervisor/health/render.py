@@ -56,6 +56,9 @@ def health_json(snapshot: Snapshot, verdict: Verdict) -> dict[str, Any]:
     checks: dict[str, list[dict[str, Any]]] = {
         g.name: [gate_json(g, snapshot)] for g in snapshot.gates if g.name in shown
     }
+    for task in snapshot.prestart:
+        if task.name in shown:
+            checks[task.name] = [gate_json(task, snapshot)]
     if snapshot.app_probe is not None and snapshot.app_probe.name in shown:
         checks[snapshot.app_probe.name] = [gate_json(snapshot.app_probe, snapshot)]
     child = snapshot.child

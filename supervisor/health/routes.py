@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlsplit
 
 from supervisor.health import render
-from supervisor.readiness import APP_PROBE, APP_PROCESS, Snapshot, decide, gate_check, process_check
+from supervisor.readiness import APP_PROCESS, Snapshot, decide, gate_check, process_check
 from supervisor.redaction import redact_text
 
 TEXT = "text/plain; charset=utf-8"
@@ -50,9 +50,7 @@ def _readyz(snapshot: Snapshot, query: dict[str, list[str]], accept: str) -> Res
 
 
 def _one_check(snapshot: Snapshot, name: str, query: dict[str, list[str]], accept: str) -> Response:
-    gate = snapshot.gate(name)
-    if gate is None and name == APP_PROBE:
-        gate = snapshot.app_probe
+    gate = snapshot.find(name)
     if gate is not None:
         check = gate_check(gate)
     elif name == APP_PROCESS:
