@@ -255,6 +255,8 @@ class Supervisor:
     async def _run_app_once(self, argv: tuple[str, ...]) -> int | None:
         """Spawn the app and wait for its exit status; None when it could not be started."""
         assert self.table is not None and self._tg is not None
+        if self._stop_signal is not None:  # cancellation only lands at an await: check before spawning
+            return None
         try:
             child = self.child = self.table.spawn(argv)
         except SpawnError as exc:
@@ -329,18 +331,22 @@ class Supervisor:
                 target.kill_group()
             return
         self._stop_signal = signum
-        self.store.apply(Event.STOP_REQUESTED)  # readiness off before anything else
         if target is None:
+            self.store.apply(Event.STOP_REQUESTED)
             log.info("%s received: nothing is running; exiting", name)
             self._finish(exitcodes.from_signal(signum))
             return
         assert self._tg is not None
         delay = self.config.settings.drain_delay
         if signum == signal.SIGTERM and delay > 0 and target is self.child:
+            self.store.apply(Event.STOP_REQUESTED)  # readiness off now; the app keeps serving
             log.info("SIGTERM received: readiness off; the app keeps serving for %s", format_duration(delay))
             self._tg.start_soon(self._stop_after_drain, target, signum, delay, name="drain")
-        else:
-            self._forward_stop(target, signum)
+            return
+        # Forward first, then turn readiness off: both happen before the event loop can answer any
+        # probe, and the child gets its signal without waiting for logs and metrics.
+        self._forward_stop(target, signum)
+        self.store.apply(Event.STOP_REQUESTED)
 
     async def _stop_after_drain(self, target: ManagedProcess, signum: int, delay: float) -> None:
         await anyio.sleep(delay)

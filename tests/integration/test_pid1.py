@@ -289,3 +289,21 @@ def test_failing_prestart_task_degrades_and_reports(supervise: type, tmp_path: P
     assert "[-]prestart-c failed: pending" in body  # never ran
     assert json.loads(s.get("/readyz?format=json").body)["phase"] == "degraded"
     assert s.status("/healthz") == 200 and not marker.exists()
+
+
+def caught_signals(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return int(line.split()[1], 16)
+    return 0
+
+
+def test_sigterm_during_start_up_is_not_lost(supervise: type) -> None:
+    """As PID 1 a signal without a handler is dropped: the handler must be there from the start."""
+    s = supervise.run("sleep", "30", env={"SUPERVISOR_GATE_SLOW": "cmd:sleep 30"}, prefix=pid1_prefix())
+    pid = s.pid
+    term = 1 << (signal.SIGTERM - 1)
+    wait_until(lambda: caught_signals(pid) & term, 10, "a SIGTERM handler")
+    s.signal(signal.SIGTERM)  # most likely before the health server even listens
+    assert s.wait(10) == 143
+    assert "started sleep" not in s.output()

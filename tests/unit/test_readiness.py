@@ -102,3 +102,34 @@ class TestDecision:
         gates = (passing("a"), failing("b"), failing("c", critical=False), GateState("d", "tcp", "t"))
         assert failing_critical_gates(gates) == ("b", "d")
         assert gates[1].status is Status.FAIL
+
+
+class TestRestartsAndGivingUp:
+    def test_respawn_goes_back_to_starting_when_the_app_must_answer_again(self) -> None:
+        assert advance(Phase.RUNNING, Event.RESPAWNED, has_app_probe=True) is Phase.STARTING
+        assert advance(Phase.RUNNING, Event.RESPAWNED, has_app_probe=False) is Phase.RUNNING
+        assert advance(Phase.GATING, Event.RESPAWNED, has_app_probe=True) is Phase.GATING
+
+    @pytest.mark.parametrize("phase", [Phase.GATING, Phase.DEGRADED, Phase.STARTING, Phase.RUNNING])
+    def test_giving_up_degrades(self, phase: Phase) -> None:
+        assert advance(phase, Event.GAVE_UP, has_app_probe=False) is Phase.DEGRADED
+
+    def test_exit_descriptions(self) -> None:
+        from supervisor.readiness import describe_exit
+
+        assert describe_exit(3) == "code 3"
+        assert describe_exit(137) == "signal 9 (SIGKILL)"
+        assert describe_exit(143) == "signal 15 (SIGTERM)"
+        assert describe_exit(None) == "an unknown status"
+
+    def test_exited_child_reason_includes_what_happens_next(self) -> None:
+        child = ChildInfo(ChildStatus.EXITED, 7, restarts=5, exit_code=139, note="restart limit 5 reached")
+        v = decide(Snapshot(Phase.DEGRADED, (), child))
+        assert v.failing[0].reason == "the app exited with signal 11 (SIGSEGV); restart limit 5 reached"
+
+    def test_prestart_tasks_hold_readiness_until_they_pass(self) -> None:
+        task = GateState("prestart-migrate", "prestart", "python manage.py migrate", startup_only=True)
+        snap = Snapshot(Phase.GATING, (passing("db"),), prestart=(task,))
+        assert [c.name for c in decide(snap).failing] == ["prestart-migrate", APP_PROCESS]
+        done = record_success(task, now=1, duration=1)
+        assert decide(Snapshot(Phase.RUNNING, (), RUNNING, prestart=(done,))).ready

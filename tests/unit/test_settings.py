@@ -203,3 +203,25 @@ def test_schema_lists_every_setting_and_gates() -> None:
         "gates",
     ):
         assert name in props
+
+
+def test_issue_3_defaults_and_prestart_order(tmp_path: Path) -> None:
+    f = tmp_path / "s.toml"
+    f.write_text(
+        '[prestart]\nb_static = "python manage.py collectstatic"\na_migrate = ["python", "manage.py", "migrate"]\n'
+    )
+    c = load_config(environ={"SUPERVISOR_PRESTART_B_STATIC": "true"}, config_file=str(f))
+    s = c.settings
+    assert (s.drain_delay, s.restart, s.restart_limit, s.on_restart_limit, s.subreaper) == (
+        0.0,
+        "never",
+        5,
+        "exit",
+        False,
+    )
+    assert [(t.name, t.argv) for t in c.prestart] == [
+        ("a_migrate", ("python", "manage.py", "migrate")),
+        ("b_static", ("true",)),  # the environment wins over the file, by name
+    ]
+    assert c.warnings == ()
+    assert load_config(environ={"SUPERVISOR_DRAIN_DELAY": "5s"}).settings.drain_delay == 5.0
