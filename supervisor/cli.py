@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from supervisor import __version__, exitcodes
+from supervisor.signals import HANDLED_SIGNALS
 
 if TYPE_CHECKING:
     from supervisor.settings import Config
@@ -21,17 +22,6 @@ PROG = "supervisor"
 
 # Signals `run` handles. They are caught from the first instant, before the heavy imports: as PID 1
 # a signal without a handler is simply dropped by the kernel. Early ones are replayed later.
-_EARLY_SIGNALS = (
-    signal.SIGTERM,
-    signal.SIGINT,
-    signal.SIGQUIT,
-    signal.SIGHUP,
-    signal.SIGUSR1,
-    signal.SIGUSR2,
-    signal.SIGTTIN,
-    signal.SIGTTOU,
-    signal.SIGWINCH,
-)
 _early: list[int] = []
 
 
@@ -40,7 +30,7 @@ def _remember(signum: int, _frame: object) -> None:
 
 
 def _catch_early_signals() -> None:
-    for signum in _EARLY_SIGNALS:
+    for signum in HANDLED_SIGNALS:
         signal.signal(signum, _remember)
 
 

@@ -34,20 +34,11 @@ from supervisor.readiness import (
     gate_reason,
 )
 from supervisor.settings import Config
+from supervisor.signals import HANDLED_SIGNALS, STOP_SIGNALS
 from supervisor.state import StateStore
 
 log = logs.get()
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
-FORWARDED_SIGNALS = (
-    signal.SIGHUP,
-    signal.SIGUSR1,
-    signal.SIGUSR2,
-    signal.SIGTTIN,
-    signal.SIGTTOU,
-    signal.SIGWINCH,
-)
-HANDLED_SIGNALS = STOP_SIGNALS + FORWARDED_SIGNALS
 GUNICORN_EXIT_CODES = {3: "gunicorn: worker boot error", 4: "gunicorn: app load error"}
 
 

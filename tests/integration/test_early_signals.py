@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_early_handler_records_signals() -> None:
-    saved = {s: signal.getsignal(s) for s in cli._EARLY_SIGNALS}
+    saved = {s: signal.getsignal(s) for s in cli.HANDLED_SIGNALS}
     try:
         cli._early.clear()
         cli._catch_early_signals()

@@ -169,40 +169,23 @@ def test_graceful_stop_under_load_drains_and_completes_in_flight(supervise: type
     assert "the app keeps serving for 1.5s" in out and "forwarded SIGTERM" in out
 
 
-def test_restart_on_failure_until_the_limit_then_exit(supervise: type, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("policy", "script_exit", "expected_runs"),
+    [("on-failure", 3, 3), ("on-failure", 0, 1), ("always", 0, 3), ("never", 3, 1)],
+)
+def test_restart_policy(supervise: type, tmp_path: Path, policy: str, script_exit: int, expected_runs: int) -> None:
     runs = tmp_path / "runs"
     s = supervise.run(
         "sh",
         "-c",
-        f"echo run >> {runs}; exit 3",
-        env={"SUPERVISOR_RESTART": "on-failure", "SUPERVISOR_RESTART_LIMIT": "2", "SUPERVISOR_BACKOFF_MAX": "200ms"},
+        f"echo run >> {runs}; exit {script_exit}",
+        env={"SUPERVISOR_RESTART": policy, "SUPERVISOR_RESTART_LIMIT": "2", "SUPERVISOR_BACKOFF_MAX": "200ms"},
         prefix=pid1_prefix(),
     )
-    assert s.wait(15) == 3
-    assert runs.read_text().count("run") == 3
-    assert "restart limit (2) reached; exiting with the app's code 3" in s.output()
-
-
-def test_restart_on_failure_does_not_restart_a_clean_exit(supervise: type, tmp_path: Path) -> None:
-    runs = tmp_path / "runs"
-    s = supervise.run(
-        "sh", "-c", f"echo run >> {runs}; exit 0", env={"SUPERVISOR_RESTART": "on-failure"}, prefix=pid1_prefix()
-    )
-    assert s.wait(10) == 0
-    assert runs.read_text().count("run") == 1
-
-
-def test_restart_always_restarts_clean_exits(supervise: type, tmp_path: Path) -> None:
-    runs = tmp_path / "runs"
-    s = supervise.run(
-        "sh",
-        "-c",
-        f"echo run >> {runs}; exit 0",
-        env={"SUPERVISOR_RESTART": "always", "SUPERVISOR_RESTART_LIMIT": "2", "SUPERVISOR_BACKOFF_MAX": "200ms"},
-        prefix=pid1_prefix(),
-    )
-    assert s.wait(15) == 0
-    assert runs.read_text().count("run") == 3
+    assert s.wait(15) == script_exit
+    assert runs.read_text().count("run") == expected_runs
+    if expected_runs == 3:
+        assert f"restart limit (2) reached; exiting with the app's code {script_exit}" in s.output()
 
 
 def test_restart_limit_degraded_stays_up_and_names_the_exit(supervise: type) -> None:
