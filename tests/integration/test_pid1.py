@@ -290,3 +290,16 @@ def test_sigterm_during_start_up_is_not_lost(supervise: type) -> None:
     s.signal(signal.SIGTERM)  # most likely before the health server even listens
     assert s.wait(10) == 143
     assert "started sleep" not in s.output()
+
+
+def test_subreaper_mode_adopts_and_reaps_orphans_without_pid_1(supervise: type, tmp_path: Path) -> None:
+    pids = tmp_path / "orphans"
+    script = f"for i in $(seq 50); do (setsid sh -c 'echo $$ >> {pids}; sleep 0.5' &); done; sleep 60"
+    s = supervise.run("sh", "-c", script, env={"SUPERVISOR_SUBREAPER": "true", "SUPERVISOR_LOG_LEVEL": "debug"})
+    s.wait_ready()
+    assert "reaping orphaned processes (child subreaper)" in s.output()
+    wait_until(lambda: pids.exists() and len(pids.read_text().split()) == 50, 10, "50 orphans started")
+    # they were adopted by the supervisor (not the machine's init), and reaped once they exited
+    wait_until(lambda: s.output().count("reaped orphan pid") == 50, 15, "50 orphans reaped")
+    children = proc_children(s.pid)
+    assert len(children) == 1 and children[0][1] != "Z", children  # only the app is left
