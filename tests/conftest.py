@@ -121,24 +121,37 @@ def pg_template() -> Iterator[Path]:
     shutil.rmtree(root, ignore_errors=True)
 
 
+class ServerPool:
+    """Servers a test started; all are stopped (and their files removed) when it ends."""
+
+    def __init__(self) -> None:
+        self.servers: list[PgServer | RedisServer] = []
+
+    def add(self, server: "PgServer | RedisServer", start: bool) -> None:
+        self.servers.append(server)
+        if start:
+            server.start()
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.stop()
+            if isinstance(server, PgServer):
+                shutil.rmtree(server.root, ignore_errors=True)
+
+
 @pytest.fixture
 def pg_factory(pg_template: Path) -> Iterator[type]:
-    servers: list[PgServer] = []
+    pool = ServerPool()
 
     class Factory:
         @staticmethod
         def new(start: bool = True) -> PgServer:
-            root = Path(tempfile.mkdtemp(prefix="cs-pg-"))
-            server = PgServer(pg_template, root)
-            servers.append(server)
-            if start:
-                server.start()
+            server = PgServer(pg_template, Path(tempfile.mkdtemp(prefix="cs-pg-")))
+            pool.add(server, start)
             return server
 
     yield Factory
-    for server in servers:
-        server.stop()
-        shutil.rmtree(server.root, ignore_errors=True)
+    pool.close()
 
 
 @pytest.fixture
@@ -195,20 +208,17 @@ class RedisServer:
 
 @pytest.fixture
 def redis_factory(tmp_path: Path) -> Iterator[type]:
-    servers: list[RedisServer] = []
+    pool = ServerPool()
 
     class Factory:
         @staticmethod
         def new(*extra: str, start: bool = True) -> RedisServer:
             server = RedisServer(tmp_path, *extra)
-            servers.append(server)
-            if start:
-                server.start()
+            pool.add(server, start)
             return server
 
     yield Factory
-    for server in servers:
-        server.stop()
+    pool.close()
 
 
 @pytest.fixture
