@@ -14,31 +14,32 @@ ACCEPTED = "a positive duration such as 250ms, 5s, 2m, 1h or bare seconds"
 ACCEPTED_OR_ZERO = "a duration such as 0s, 250ms, 5s, 2m, 1h or bare seconds"
 
 
-def parse_duration_or_zero(value: object) -> float:
-    """Like ``parse_duration`` but 0 is allowed (for delays that default to none)."""
-    if value in (0, "0", "0s", "0ms") and not isinstance(value, bool):
-        return 0.0
-    try:
-        return parse_duration(value)
-    except ValueError:
-        raise ValueError(ACCEPTED_OR_ZERO) from None
+def _seconds(value: object) -> float | None:
+    """Seconds for any accepted spelling (zero and negative numbers included), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _PATTERN.match(value)) is not None:
+        seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    else:
+        return None
+    return seconds if math.isfinite(seconds) else None
 
 
 def parse_duration(value: object) -> float:
     """Return seconds; raise ``ValueError`` with the accepted forms for anything else."""
-    if isinstance(value, bool):
+    seconds = _seconds(value)
+    if seconds is None or seconds <= 0:
         raise ValueError(ACCEPTED)
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        match = _PATTERN.match(value)
-        if match is None:
-            raise ValueError(ACCEPTED)
-        seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
-    else:
-        raise ValueError(ACCEPTED)
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(ACCEPTED)
+    return seconds
+
+
+def parse_duration_or_zero(value: object) -> float:
+    """Like ``parse_duration`` but 0 is allowed (for delays that default to none)."""
+    seconds = _seconds(value)
+    if seconds is None or seconds < 0:
+        raise ValueError(ACCEPTED_OR_ZERO)
     return seconds
 
 

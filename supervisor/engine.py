@@ -16,6 +16,7 @@ import anyio.to_thread
 
 from supervisor import logs
 from supervisor.backoff import Backoff
+from supervisor.drivers import GateFailure, module_name, one_line
 from supervisor.durations import format_duration
 from supervisor.gatespec import GateSpec
 from supervisor.gatestate import Status, record_failure, record_success
@@ -31,9 +32,7 @@ Check = Callable[[GateSpec], Awaitable[str | None]]
 async def load_driver(kind: str) -> Check:
     """Import a driver in a worker thread: psycopg and redis take long enough to import that doing
     it on the event loop would stall /healthz."""
-    drivers = importlib.import_module("supervisor.drivers")
-    module_name = f"supervisor.drivers.{drivers._MODULES[kind]}"
-    module = await anyio.to_thread.run_sync(importlib.import_module, module_name)
+    module = await anyio.to_thread.run_sync(importlib.import_module, module_name(kind))
     check: Check = module.check
     return check
 
@@ -56,8 +55,6 @@ class GateEngine:
 
     async def attempt(self, spec: GateSpec, check: Check) -> bool:
         """One bounded attempt; its outcome goes to the store. True when it passed."""
-        from supervisor.drivers import GateFailure, one_line
-
         started = time.monotonic()
         error: str | None = None
         with anyio.move_on_after(spec.timeout) as deadline:

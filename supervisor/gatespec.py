@@ -143,17 +143,24 @@ def build_gate(
     )
 
 
+def gunicorn_args(argv: tuple[str, ...]) -> tuple[str, ...] | None:
+    """gunicorn's own arguments when ``argv`` runs gunicorn (``gunicorn ...`` or
+    ``python -m gunicorn ...``), else None."""
+    first = argv[0].rsplit("/", 1)[-1] if argv else ""
+    if first == "gunicorn":
+        return argv[1:]
+    if first.startswith("python") and argv[1:3] == ("-m", "gunicorn"):
+        return argv[3:]
+    return None
+
+
 def gunicorn_bind_probe(argv: tuple[str, ...]) -> str | None:
     """``tcp://host:port`` of gunicorn's first ``--bind``/``-b`` when given as host:port.
 
     Wildcard addresses are probed on loopback, which is where the supervisor can reach them.
     """
-    names = [a.rsplit("/", 1)[-1] for a in argv[:3]]
-    if "gunicorn" in names[:1]:
-        args = argv[1:]
-    elif len(argv) >= 3 and names[0].startswith("python") and argv[1] == "-m" and argv[2] == "gunicorn":
-        args = argv[3:]
-    else:
+    args = gunicorn_args(argv)
+    if args is None:
         return None
     bind: str | None = None
     for i, arg in enumerate(args):

@@ -102,7 +102,6 @@ class ProcessTable:
     def __init__(self, *, adopt_orphans: bool) -> None:
         self.adopt_orphans = adopt_orphans
         self._managed: dict[int, ManagedProcess] = {}
-        self.orphans_reaped = 0
 
     def spawn(
         self,
@@ -123,10 +122,6 @@ class ProcessTable:
         self._managed[process.pid] = process
         return process
 
-    @property
-    def managed(self) -> int:
-        return len(self._managed)
-
     def reap(self) -> None:
         """Collect every exited child now; deliver managed ones, discard orphans."""
         if self.adopt_orphans:
@@ -141,7 +136,6 @@ class ProcessTable:
                 if process is not None:
                     process._deliver(status)
                 else:
-                    self.orphans_reaped += 1
                     log.debug("reaped orphan pid %d (status %d)", pid, status)
         for pid, process in list(self._managed.items()):
             try:
@@ -162,6 +156,11 @@ class ProcessTable:
             task_status.started()
             async for _ in signals:
                 self.reap()
+
+
+def make_current(table: ProcessTable) -> None:
+    """Processes spawned from here (and from tasks started from here) go through ``table``."""
+    _current.set(table)
 
 
 def current() -> ProcessTable:

@@ -11,7 +11,7 @@ import shlex
 import tomllib
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -191,6 +191,7 @@ class PrestartTask:
     name: str
     argv: tuple[str, ...]
     source: str  # the variable or file key it came from
+    display: str = ""  # the command line with every known secret masked
 
 
 @dataclass(frozen=True)
@@ -465,6 +466,12 @@ def load_config(
                 warnings.append(f"{var} is not a setting of this supervisor and is ignored")
     if problems or settings is None:
         raise ConfigError(problems)
+    # Every secret is registered only now: a command line parsed before another gate's URL may
+    # still hold that URL's password, so the shown forms are masked here, once, for all outputs.
+    gates = [replace(g, display=redact_text(g.display)) for g in gates]
+    if app_probe is not None:
+        app_probe = replace(app_probe, display=redact_text(app_probe.display))
+    prestart = tuple(replace(t, display=redact_text(shlex.join(t.argv))) for t in prestart)
     return Config(
         settings=settings,
         gates=tuple(gates),

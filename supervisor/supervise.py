@@ -20,6 +20,7 @@ from supervisor import exitcodes, logs, processes
 from supervisor.backoff import Backoff
 from supervisor.durations import format_duration
 from supervisor.engine import GateEngine
+from supervisor.gatespec import gunicorn_args
 from supervisor.gatestate import Status, record_failure, record_success
 from supervisor.health.server import HealthServer, open_listener
 from supervisor.observers import log_changes
@@ -40,11 +41,6 @@ from supervisor.state import StateStore
 log = logs.get()
 
 GUNICORN_EXIT_CODES = {3: "gunicorn: worker boot error", 4: "gunicorn: app load error"}
-
-
-def is_gunicorn(argv: tuple[str, ...]) -> bool:
-    names = [a.rsplit("/", 1)[-1] for a in argv[:3]]
-    return bool(names) and (names[0] == "gunicorn" or (len(names) == 3 and names[1:] == ["-m", "gunicorn"]))
 
 
 class Supervisor:
@@ -85,7 +81,7 @@ class Supervisor:
                 )
                 return exitcodes.OS_ERROR
             self.table = ProcessTable(adopt_orphans=processes.should_adopt_orphans(s.subreaper))
-            processes._current.set(self.table)  # tasks started below inherit it
+            processes.make_current(self.table)  # tasks started below inherit it
             async with anyio.create_task_group() as tg:
                 self._tg = tg
                 await tg.start(self.table.serve, name="reaper")
@@ -143,7 +139,7 @@ class Supervisor:
         if self.config.prestart:
             self.store.add_prestart(
                 [f"prestart-{t.name}" for t in self.config.prestart],
-                [" ".join(t.argv) for t in self.config.prestart],
+                [t.display for t in self.config.prestart],
             )
         with anyio.move_on_after(s.startup_timeout):
             await self._wait_for(self._gates_pass)
@@ -265,7 +261,7 @@ class Supervisor:
         probe_scope.cancel()
         self._set_child(ChildStatus.EXITED, code)
         how = describe_exit(code)
-        if code in GUNICORN_EXIT_CODES and is_gunicorn(argv):
+        if code in GUNICORN_EXIT_CODES and gunicorn_args(argv) is not None:
             how += f" ({GUNICORN_EXIT_CODES[code]})"
         if self._stop_signal is None:
             log.error("the app (pid %d) exited on its own with %s", child.pid, how)
@@ -306,7 +302,7 @@ class Supervisor:
         target = self._running()
         if target is not None and target.send_signal(signum):
             log.info("forwarded %s to pid %d", name, target.pid)
-            if signum == signal.SIGUSR2 and is_gunicorn(self.config.command):
+            if signum == signal.SIGUSR2 and gunicorn_args(self.config.command) is not None:
                 log.warning(
                     "gunicorn's USR2 re-exec is not supported: the supervisor follows the master it started; "
                     "use HUP to reload"

@@ -28,7 +28,7 @@ def wait_until(condition: Callable[[], T], timeout: float, what: str = "conditio
             last_error = exc
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
-        time.sleep(interval)
+        time.sleep(interval)  # pacing: the poll interval of a condition wait with a deadline
 
 
 class Reply:

@@ -7,11 +7,7 @@ of their own. Driver modules import their libraries lazily, so the health server
 before psycopg or redis are even loaded.
 """
 
-import importlib
 import os
-from collections.abc import Awaitable, Callable
-
-from supervisor.gatespec import GateSpec
 
 _MODULES = {
     "postgresql": "postgres",
@@ -39,7 +35,6 @@ def one_line(exc: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def driver_for(kind: str) -> Callable[[GateSpec], Awaitable[str | None]]:
-    module = importlib.import_module(f"supervisor.drivers.{_MODULES[kind]}")
-    check: Callable[[GateSpec], Awaitable[str | None]] = module.check
-    return check
+def module_name(kind: str) -> str:
+    """The driver module for a gate kind; imported only when a gate of that kind first runs."""
+    return f"supervisor.drivers.{_MODULES[kind]}"

@@ -5,12 +5,11 @@ number of probes costs the dependencies nothing.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from supervisor.health import render
 from supervisor.readiness import APP_PROCESS, Snapshot, decide, gate_check, process_check
-from supervisor.redaction import redact_text
 
 TEXT = "text/plain; charset=utf-8"
 HEALTH_JSON = "application/health+json"
@@ -90,8 +89,5 @@ def respond(
         body, content_type = metrics(accept)
         return Response(200, body, content_type)
     if path == "/readyz":
-        response = _readyz(snapshot(), query, accept)
-    else:
-        response = _one_check(snapshot(), path[len("/readyz/") :], query, accept)
-    # last line of defence: a secret that reached a gate's output or command line never leaves
-    return replace(response, body=redact_text(response.body.decode()).encode())
+        return _readyz(snapshot(), query, accept)
+    return _one_check(snapshot(), path[len("/readyz/") :], query, accept)

@@ -51,11 +51,6 @@ class HealthServer:
         self._open: OrderedDict[int, anyio.CancelScope] = OrderedDict()
         self._ids = itertools.count()
         self.metrics: MetricsRenderer | None = None  # set once prometheus-client is loaded
-        self.served = 0
-
-    @property
-    def open_connections(self) -> int:
-        return len(self._open)
 
     async def serve(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
         async with listener:
@@ -112,7 +107,6 @@ class HealthServer:
                 return
             with anyio.fail_after(self._idle_timeout):
                 await self._send(stream, conn, response, head_only=event.method == b"HEAD")
-            self.served += 1
             if conn.our_state is h11.MUST_CLOSE or conn.their_state is not h11.DONE:
                 return
             conn.start_next_cycle()

@@ -17,7 +17,7 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
         query = parse_qs(environ.get("QUERY_STRING", ""))
         if "mark" in query:
             Path(query["mark"][0]).touch()
-        time.sleep(float(query.get("s", ["1"])[0]))
+        time.sleep(float(query.get("s", ["1"])[0]))  # pacing: the slow request a drain test keeps in flight
         body = b"slow hello\n"
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
