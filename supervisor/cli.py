@@ -6,32 +6,65 @@ the branch that needs them.
 """
 
 import argparse
+import contextlib
 import json
-import signal
+import logging
+import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from supervisor import __version__, exitcodes
-from supervisor.signals import HANDLED_SIGNALS
+from supervisor.signals import EarlySignals
 
 if TYPE_CHECKING:
     from supervisor.settings import Config
 
 PROG = "supervisor"
 
-# Signals `run` handles. They are caught from the first instant, before the heavy imports: as PID 1
-# a signal without a handler is simply dropped by the kernel. Early ones are replayed later.
-_early: list[int] = []
+# Signals `run` handles are caught from the first instant, before the heavy imports: as PID 1 a
+# signal without a handler is simply dropped by the kernel. The supervisor replays them.
+early_signals = EarlySignals()
 
 
-def _remember(signum: int, _frame: object) -> None:
-    _early.append(signum)
+class OutputError(Exception):
+    """Standard output cannot be written (a full disk, /dev/full, a closed pipe)."""
 
 
-def _catch_early_signals() -> None:
-    for signum in HANDLED_SIGNALS:
-        signal.signal(signum, _remember)
+def _ensure_standard_streams() -> None:
+    """Point closed descriptors 0-2 at /dev/null, as init systems do.
+
+    Started with ``2>&-``, the next file the supervisor opens would become descriptor 2, and the
+    health socket or a gate's pipe would be the app's stderr.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdin is None:
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives as long as the process
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+
+
+def _write(stream: TextIO, text: str) -> None:
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError) as exc:
+        raise OutputError(getattr(exc, "strerror", None) or str(exc)) from None
+
+
+def _say(text: str) -> None:
+    """A line on stderr, when stderr can take it: a diagnostic must never become a traceback."""
+    with contextlib.suppress(OutputError):
+        _write(sys.stderr, text + "\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,11 +123,8 @@ def _fail_config(problems: Sequence[str]) -> int:
     from supervisor.redaction import redact_text
 
     for problem in problems:
-        print(f"{PROG}: {redact_text(problem)}", file=sys.stderr)
-    print(
-        f"{PROG}: configuration invalid; see docs/configuration.md (exit {exitcodes.CONFIG_ERROR})",
-        file=sys.stderr,
-    )
+        _say(f"{PROG}: {redact_text(problem)}")
+    _say(f"{PROG}: configuration invalid; see docs/configuration.md (exit {exitcodes.CONFIG_ERROR})")
     return exitcodes.CONFIG_ERROR
 
 
@@ -105,22 +135,45 @@ def _split_command(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     return list(argv), []
 
 
+def entry() -> NoReturn:
+    """The console script. Exits with ``os._exit`` once output is flushed: a worker thread stuck
+    in a system call (a gate on a hung filesystem) must never keep the process from exiting."""
+    _ensure_standard_streams()
+    logging.raiseExceptions = False  # a full stderr must not turn each log line into a traceback
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except OutputError as exc:
+        _say(f"{PROG}: cannot write the output: {exc}")
+        code = exitcodes.OUTPUT_ERROR
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            if stream is sys.stdout and code == exitcodes.OK:
+                code = exitcodes.OUTPUT_ERROR
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list, command = _split_command(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(args_list)
     if args.command == "run":
-        _catch_early_signals()
+        early_signals.install()
     from supervisor.settings import ConfigError, json_schema, load_config
 
     if command and args.command != "run":
-        print(f"{PROG}: only `run` takes a command after --", file=sys.stderr)
+        _say(f"{PROG}: only `run` takes a command after --")
         return 2
     if args.command == "config" and args.schema:
-        print(json.dumps(json_schema(), indent=2))
+        _write(sys.stdout, json.dumps(json_schema(), indent=2) + "\n")
         return exitcodes.OK
     cli = {name: getattr(args, name, None) for name in _CLI_SETTINGS}
     try:
-        config = load_config(cli=cli, config_file=args.config, command=command)
+        config = load_config(
+            cli=cli, config_file=args.config, command=command, check_programs=args.command in ("run", "check")
+        )
         if args.command == "check" and args.gate:
             unknown = sorted(set(args.gate) - {g.name for g in config.gates})
             if unknown:
@@ -158,7 +211,7 @@ def _run(config: "Config") -> int:
     from supervisor.supervise import Supervisor
 
     try:
-        return anyio.run(Supervisor(config, early_signals=_early).run)
+        return anyio.run(Supervisor(config, early_signals=early_signals.drain).run)
     except Exception:
         logs.get().critical("internal error; please report it", exc_info=True)
         return exitcodes.INTERNAL_ERROR
@@ -171,20 +224,28 @@ def _check(config: "Config", only: Sequence[str], *, as_json: bool) -> int:
 
     gates = tuple(g for g in config.gates if not only or g.name in only)
     if not gates:
-        print(f"{PROG}: no gates configured; set SUPERVISOR_GATE_<NAME>=URL", file=sys.stderr)
+        _say(f"{PROG}: no gates configured; set SUPERVISOR_GATE_<NAME>=URL")
         return exitcodes.OK
     snapshot, stopped_by = anyio.run(checkcmd.run_checks, config, gates)
-    sys.stdout.write(checkcmd.report_json(snapshot) if as_json else checkcmd.report_text(snapshot))
+    _write(sys.stdout, checkcmd.report_json(snapshot) if as_json else checkcmd.report_text(snapshot))
     if stopped_by is not None:
         return exitcodes.from_signal(stopped_by)
     return checkcmd.exit_code(snapshot)
 
 
 def effective(config: "Config") -> dict[str, Any]:
-    """The configuration as it will be used, every secret replaced by ***."""
+    """The configuration as it will be used, every secret replaced by ***.
+
+    Each string is masked on its own, before anything is rendered: masking rendered JSON could
+    turn a password such as ``true`` into broken JSON.
+    """
     from supervisor.durations import format_duration
-    from supervisor.redaction import redact_text, redact_url
+    from supervisor.redaction import redact_text
     from supervisor.settings import Settings
+    from supervisor.urlparts import mask_unparsed
+
+    def shown(value: str | None) -> str | None:
+        return None if value is None else redact_text(mask_unparsed(value))
 
     settings: dict[str, Any] = {}
     for name, field in Settings.model_fields.items():
@@ -192,9 +253,9 @@ def effective(config: "Config") -> dict[str, Any]:
         if isinstance(value, float) and field.annotation is float:
             value = format_duration(value)
         elif isinstance(value, str):
-            value = redact_url(value)
+            value = shown(value)
         settings[name] = value
-    settings["command"] = list(config.command) or None
+    settings["command"] = [redact_text(a) for a in config.command] or None
     gates = {
         g.name: {
             "url": g.display,
@@ -206,28 +267,29 @@ def effective(config: "Config") -> dict[str, Any]:
         }
         for g in config.gates
     }
-    out: dict[str, Any] = {"config_file": config.config_file, **settings, "gates": gates}
-    out["prestart"] = {t.name: list(t.argv) for t in config.prestart}
+    out: dict[str, Any] = {"config_file": shown(config.config_file), **settings, "gates": gates}
+    out["prestart"] = {t.name: [redact_text(a) for a in t.argv] for t in config.prestart}
     out["app_probe"] = config.app_probe.display if config.app_probe else None
     out["app_probe_source"] = config.app_probe_source
-    return json.loads(redact_text(json.dumps(out)))  # type: ignore[no-any-return]
+    return out
 
 
 def _config(config: "Config", *, as_json: bool) -> int:
     data = effective(config)
     if as_json:
-        print(json.dumps(data, indent=2))
+        _write(sys.stdout, json.dumps(data, indent=2) + "\n")
         return exitcodes.OK
+    lines = []
     for key, value in data.items():
         if key in ("gates", "prestart"):
             continue
-        print(f"{key:<24} {value if value is not None else '-'}")
+        lines.append(f"{key:<24} {value if value is not None else '-'}")
     for name, argv in data["prestart"].items():
-        print(f"prestart {name}: {' '.join(argv)}")
+        lines.append(f"prestart {name}: {' '.join(argv)}")
     for name, gate in data["gates"].items():
-        print(f"gate {name}:")
-        for key, value in gate.items():
-            print(f"  {key:<22} {value}")
+        lines.append(f"gate {name}:")
+        lines += [f"  {key:<22} {value}" for key, value in gate.items()]
+    _write(sys.stdout, "\n".join(lines) + "\n")
     for warning in config.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        _say(f"warning: {warning}")
     return exitcodes.OK

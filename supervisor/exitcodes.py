@@ -9,6 +9,7 @@ CHECK_FAILED = 1
 UNAVAILABLE = 69  # EX_UNAVAILABLE: gates did not pass before the startup timeout
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in the supervisor
 OS_ERROR = 71  # EX_OSERR: the health port cannot be bound
+OUTPUT_ERROR = 74  # EX_IOERR: standard output could not be written (a full disk, /dev/full)
 COMMAND_NOT_FOUND = 127  # as a shell reports it: the app command could not be started
 CONFIG_ERROR = 78  # EX_CONFIG: bad configuration, nothing was started
 

@@ -4,11 +4,12 @@ Parsing happens once, at configuration time, so that a typo is a configuration e
 instead of a gate that fails forever.
 """
 
+import re
 import shlex
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from supervisor.redaction import redact_url, register_url
+from supervisor import urlparts
+from supervisor.redaction import register
 
 KINDS = {
     "postgresql": "postgresql",
@@ -29,7 +30,7 @@ ACCEPTED_URLS = (
 
 
 class GateUrlError(ValueError):
-    """The URL is not one we can check; the message says what is accepted."""
+    """The URL is not one we can check; the message says what is accepted, and holds no secret."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class GateSpec:
     failure_threshold: int = 1
     host: str = ""
     port: int = 0
-    path: str = ""
+    path: str = ""  # sqlite: the file; http: the request target
     argv: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
 
@@ -54,6 +55,8 @@ class GateSpec:
 @dataclass(frozen=True)
 class ParsedUrl:
     kind: str
+    display: str
+    secrets: tuple[str, ...] = ()
     host: str = ""
     port: int = 0
     path: str = ""
@@ -61,56 +64,72 @@ class ParsedUrl:
     variables: tuple[str, ...] = ()
 
 
-def _host_port(url: str, default_port: int | None) -> tuple[str, int]:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise GateUrlError(f"bad host or port ({exc})") from None
-    host = parts.hostname or ""
-    if not host:
-        raise GateUrlError("the URL names no host")
-    if port is None:
-        if default_port is None:
-            raise GateUrlError("the URL names no port (expected HOST:PORT)")
-        port = default_port
-    return host, port
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _authority(kind: str, url: str) -> ParsedUrl:
+    parser = {
+        "postgresql": urlparts.parse_postgres,
+        "redis": urlparts.parse_redis,
+        "http": urlparts.parse_http,
+        "tcp": urlparts.parse_tcp,
+    }[kind]
+    parts = parser(url)
+    return ParsedUrl(
+        kind,
+        parts.display,
+        parts.secrets,
+        host=parts.host,
+        port=parts.port or 0,
+        path=parts.target,
+    )
 
 
 def parse_gate_url(url: str) -> ParsedUrl:
-    """Validate ``url`` (already resolved from ``env:``) and split out what its driver needs."""
+    """Validate ``url`` (already resolved from ``env:``) and split out what its driver needs.
+
+    Raises ``GateUrlError``; the secrets of a rejected URL are registered first, so that any
+    line that shows it can mask them.
+    """
+    try:
+        return _parse(url)
+    except urlparts.UrlError as exc:
+        register([*urlparts.rejected_secrets(exc), *urlparts.secrets_in_text(url)])
+        raise GateUrlError(str(exc)) from None
+
+
+def _parse(url: str) -> ParsedUrl:
+    if "\x00" in url:
+        raise urlparts.UrlError("the URL holds a NUL byte")
     scheme, sep, rest = url.partition(":")
     kind = KINDS.get(scheme.lower()) if sep else None
     if kind is None:
-        raise GateUrlError(f"unknown gate URL scheme; accepted: {ACCEPTED_URLS}")
+        raise urlparts.UrlError(f"unknown gate URL scheme; accepted: {ACCEPTED_URLS}")
     if kind == "cmd":
         try:
             argv = tuple(shlex.split(rest))
         except ValueError as exc:
-            raise GateUrlError(f"cannot split the command like a shell: {exc}") from None
+            raise urlparts.UrlError(f"cannot split the command like a shell: {exc}") from None
         if not argv:
-            raise GateUrlError("cmd: needs a command, e.g. cmd:python manage.py check --deploy")
-        return ParsedUrl(kind, argv=argv)
+            raise urlparts.UrlError("cmd: needs a command, e.g. cmd:python manage.py check --deploy")
+        secrets = tuple(s for arg in argv for s in urlparts.secrets_in_text(arg))
+        return ParsedUrl(kind, "cmd:" + shlex.join(argv), secrets, argv=argv)
     if kind == "config":
         names = tuple(v.strip() for v in rest.split(",") if v.strip())
         if not names:
-            raise GateUrlError("config: needs variable names, e.g. config:SECRET_KEY,DATABASE_URL")
-        return ParsedUrl(kind, variables=names)
+            raise urlparts.UrlError("config: needs variable names, e.g. config:SECRET_KEY,DATABASE_URL")
+        bad = [n for n in names if not _VARIABLE.fullmatch(n)]
+        if bad:
+            raise urlparts.UrlError(
+                f"config: takes environment variable names (letters, digits and _, not starting with a digit); "
+                f"not one: {', '.join(repr(b[:40]) for b in bad)}"
+            )
+        return ParsedUrl(kind, url, variables=names)
     if kind == "sqlite":
         if not rest.startswith("///") or len(rest) <= 3:
-            raise GateUrlError("expected sqlite:///relative/path.db or sqlite:////absolute/path.db")
-        return ParsedUrl(kind, path=rest[3:])
-    if kind == "tcp":
-        host, port = _host_port(url, None)
-        return ParsedUrl(kind, host=host, port=port)
-    if kind == "http":
-        host, port = _host_port(url, 443 if scheme.lower() == "https" else 80)
-        return ParsedUrl(kind, host=host, port=port)
-    if kind == "redis":
-        host, port = _host_port(url, 6379)
-        return ParsedUrl(kind, host=host, port=port)
-    # postgresql: libpq accepts host lists and socket paths; let it judge the rest
-    return ParsedUrl(kind)
+            raise urlparts.UrlError("expected sqlite:///relative/path.db or sqlite:////absolute/path.db")
+        return ParsedUrl(kind, url, path=rest[3:])
+    return _authority(kind, url)
 
 
 def build_gate(
@@ -123,14 +142,13 @@ def build_gate(
     failure_threshold: int,
 ) -> GateSpec:
     parsed = parse_gate_url(url)
-    register_url(url)
-    display = "cmd:" + shlex.join(parsed.argv) if parsed.kind == "cmd" else redact_url(url)
+    register(parsed.secrets)
     default_startup_only = parsed.kind in ("cmd", "config")
     return GateSpec(
         name=name,
         kind=parsed.kind,
         url=url,
-        display=display,
+        display=parsed.display,
         timeout=timeout,
         critical=critical,
         startup_only=default_startup_only if startup_only is None else startup_only,

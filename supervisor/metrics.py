@@ -6,7 +6,7 @@ attempts, verdicts and phases are read off. prometheus-client is imported only w
 supervisor is already listening, since it is not needed to answer /healthz.
 """
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.exposition import choose_encoder
 
 from supervisor.gatestate import GateState
@@ -17,6 +17,8 @@ _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 class Metrics:
     def __init__(self) -> None:
+        # `_created` gauges (a timestamp beside every counter) mean nothing for one process
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.ready = Gauge("supervisor_ready", "1 when /readyz answers 200", registry=r)

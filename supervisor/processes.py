@@ -29,9 +29,27 @@ from supervisor import logs
 log = logs.get("processes")
 
 PR_SET_CHILD_SUBREAPER = 36
+# Variables meant for the app alone: the supervisor's own copy of a library would act on them too
+# (prometheus-client would write its metrics into the app's multiprocess directory, or fail when
+# it does not exist yet). They are taken out of the supervisor's environment and given back to
+# every process it starts.
+APP_ONLY_VARIABLES = ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir")
+_withheld: dict[str, str] = {}
 _current: ContextVar["ProcessTable | None"] = ContextVar("process_table", default=None)
 
 Redirect = int | IO[Any] | None
+
+
+def withhold_app_only_variables() -> None:
+    """Call before any thread starts: changing the environment races with readers of it."""
+    for name in APP_ONLY_VARIABLES:
+        if name in os.environ:
+            _withheld[name] = os.environ.pop(name)
+
+
+def child_environ() -> dict[str, str]:
+    """The environment the app, gates and tasks get: the supervisor's, with nothing withheld."""
+    return {**os.environ, **_withheld}
 
 
 class SpawnError(Exception):
@@ -114,7 +132,13 @@ class ProcessTable:
         """Start ``argv`` (no shell) as the leader of a new session, and register it at once."""
         try:
             popen = subprocess.Popen(
-                list(argv), stdin=stdin, stdout=stdout, stderr=stderr, start_new_session=True, close_fds=True
+                list(argv),
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+                close_fds=True,
+                env=child_environ() if _withheld else None,
             )
         except OSError as exc:
             raise SpawnError(f"cannot start {argv[0]!r}: {exc.strerror or exc}") from None

@@ -8,6 +8,7 @@ variables (``SUPERVISOR_GATE_<NAME>[__FIELD]``), gathered here and validated by 
 
 import os
 import shlex
+import shutil
 import tomllib
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
@@ -24,7 +25,8 @@ from supervisor.durations import ACCEPTED as DURATION_ACCEPTED
 from supervisor.durations import ACCEPTED_OR_ZERO as DURATION_OR_ZERO_ACCEPTED
 from supervisor.durations import parse_duration, parse_duration_or_zero
 from supervisor.gatespec import ACCEPTED_URLS, GateSpec, GateUrlError, build_gate, gunicorn_bind_probe
-from supervisor.redaction import redact_text, redact_url, register_url
+from supervisor.redaction import redact_text, register
+from supervisor.urlparts import mask_unparsed, secrets_in_text
 
 PREFIX = "SUPERVISOR_"
 GATE_PREFIX = PREFIX + "GATE_"
@@ -36,6 +38,15 @@ Duration = Annotated[
     BeforeValidator(parse_duration),
     WithJsonSchema({"type": ["string", "number"], "description": DURATION_ACCEPTED}),
 ]
+
+
+def _whole_number(value: object) -> object:
+    if isinstance(value, bool):  # TOML's true would otherwise pass as 1
+        raise ValueError("a whole number, not true/false")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 DurationOrZero = Annotated[
     float,
     BeforeValidator(parse_duration_or_zero),
@@ -56,9 +67,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid", case_sensitive=False)
 
-    health_host: str = Field("0.0.0.0", description="address the health endpoints listen on")
-    health_port: int = Field(8081, ge=1, le=65535, description="port of the health endpoints")
-    health_max_connections: int = Field(
+    health_host: str = Field(
+        "0.0.0.0", min_length=1, pattern=r"^[^\s]+$", description="address the health endpoints listen on"
+    )
+    health_port: WholeNumber = Field(8081, ge=1, le=65535, description="port of the health endpoints")
+    health_max_connections: WholeNumber = Field(
         256,
         ge=8,
         le=10000,
@@ -80,7 +93,7 @@ class Settings(BaseSettings):
     restart: Literal["never", "on-failure", "always"] = Field(
         "never", description="restart the app when it exits: never, on-failure (non-zero exit) or always"
     )
-    restart_limit: int = Field(5, ge=0, description="restarts at most, then ON_RESTART_LIMIT")
+    restart_limit: WholeNumber = Field(5, ge=0, description="restarts at most, then ON_RESTART_LIMIT")
     on_restart_limit: Literal["exit", "degraded"] = Field(
         "exit", description="`exit` with the app's last code, or `degraded`: stay up, not ready"
     )
@@ -108,7 +121,9 @@ class GateSettings(BaseModel):
     startup_only: bool | None = Field(
         None, description="not re-checked once it passed; default true for cmd: and config:, else false"
     )
-    failure_threshold: int = Field(1, ge=1, description="consecutive failed re-checks before a passing gate fails")
+    failure_threshold: WholeNumber = Field(
+        1, ge=1, description="consecutive failed re-checks before a passing gate fails"
+    )
 
 
 class FileSchema(BaseModel):
@@ -119,6 +134,7 @@ class FileSchema(BaseModel):
 
 # Field hints used in error lines; pydantic's own wording is kept for the rest.
 _ACCEPTED = {
+    "health_host": "an address such as 0.0.0.0, 127.0.0.1 or ::",
     "health_port": "a port number from 1 to 65535",
     "health_max_connections": "a whole number from 8 to 10000",
     "on_startup_timeout": "`degraded` or `exit`",
@@ -233,14 +249,27 @@ class _Origins:
 
 
 def _show(value: Any) -> str:
+    """A value for an error line: every known secret and any URL password masked, kept short."""
     text = value if isinstance(value, str) else repr(value)
-    return redact_text(redact_url(text) if isinstance(text, str) else text)
+    text = redact_text(mask_unparsed(text))
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _nul_keys(value: Any, key: str = "") -> list[str]:
+    """Keys of the file whose string values hold a NUL byte (no program can take one)."""
+    if isinstance(value, str):
+        return [key] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [k for name, item in value.items() for k in _nul_keys(item, f"{key}.{name}" if key else name)]
+    if isinstance(value, list):
+        return [k for item in value for k in _nul_keys(item, key)]
+    return []
 
 
 def _read_file(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            values = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(
             [f"{CONFIG_ENV} / --config: file {path} does not exist; give an existing TOML file"]
@@ -249,13 +278,19 @@ def _read_file(path: str) -> dict[str, Any]:
         raise ConfigError([f"{CONFIG_ENV} / --config: cannot read {path}: {exc.strerror}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML ({exc}); see docs/configuration.md"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start}); TOML files must be UTF-8"]) from None
+    bad = _nul_keys(values)
+    if bad:
+        raise ConfigError([f"{path}: key '{k}' holds a NUL byte; remove it" for k in bad])
+    return values
 
 
 def _gather_gates(
     file_gates: Any, file_path: str | None, environ: Mapping[str, str], problems: list[str]
 ) -> dict[str, tuple[dict[str, Any], dict[str, str]]]:
     """name -> (raw values, where each value came from); environment overrides the file per key."""
-    gates: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
+    gates: dict[str, tuple[dict[str, Any], dict[str, str], str]] = {}
     if file_gates is not None:
         if not isinstance(file_gates, dict):
             problems.append(f"{file_path}: key 'gates' must be a table of [gates.NAME] tables")
@@ -267,17 +302,31 @@ def _gather_gates(
                 if not isinstance(table, dict):
                     problems.append(f'{key} must be a table with at least url = "..." or a URL string')
                     continue
-                gates[name.lower()] = (dict(table), {k: f"{key} {k}" for k in table})
+                if name.lower() in gates:
+                    problems.append(
+                        f"{key} and [gates.{gates[name.lower()][2]}] name the same gate "
+                        f"(names are not case-sensitive); keep one"
+                    )
+                    continue
+                gates[name.lower()] = (dict(table), {k: f"{key} {k}" for k in table}, name)
+    from_env: dict[tuple[str, str], str] = {}
     for var in sorted(environ):
         if not var.upper().startswith(GATE_PREFIX):
             continue
         rest = var[len(GATE_PREFIX) :]
         name, sep, attr = rest.partition("__")
         name, attr = name.lower(), attr.lower() if sep else "url"
-        values, origins = gates.setdefault(name, ({}, {}))
+        if (name, attr) in from_env:
+            problems.append(
+                f"{from_env[name, attr]} and {var} set the same gate setting (variable names are not "
+                "case-sensitive here); keep one"
+            )
+            continue
+        from_env[name, attr] = var
+        values, origins, _ = gates.setdefault(name, ({}, {}, name))
         values[attr] = environ[var]
         origins[attr] = var
-    return gates
+    return {name: (values, origins) for name, (values, origins, _) in gates.items()}
 
 
 def _gather_prestart(
@@ -290,18 +339,39 @@ def _gather_prestart(
             problems.append(f"{file_path}: key 'prestart' must be a table of name = \"command\"")
         else:
             for name, command in file_tasks.items():
+                if name.lower() in raw:
+                    problems.append(
+                        f"{file_path}: [prestart] {name} and {raw[name.lower()][1]} name the same task "
+                        "(names are not case-sensitive); keep one"
+                    )
+                    continue
                 raw[name.lower()] = (command, f"{file_path}: [prestart] {name}")
+    from_env: dict[str, str] = {}
     for var in sorted(environ):
         if var.upper().startswith(PRESTART_PREFIX):
-            raw[var[len(PRESTART_PREFIX) :].lower()] = (environ[var], var)
+            name = var[len(PRESTART_PREFIX) :].lower()
+            if name in from_env:
+                problems.append(f"{from_env[name]} and {var} name the same pre-start task; keep one")
+                continue
+            from_env[name] = var
+            raw[name] = (environ[var], var)
     tasks = []
     for name in sorted(raw):
         command, origin = raw[name]
+        if "__" in name:
+            problems.append(
+                f"{origin}: pre-start tasks take no settings ('__{name.split('__', 1)[1]}'); "
+                f"name the task without '__' and give only its command"
+            )
+            continue
         if not _valid_name(name):
             problems.append(f"{origin}: pre-start task name {name!r} must use only letters, digits and _")
             continue
+        if not isinstance(command, str | list):
+            problems.append(f"{origin}: expected the command as a string or a list of strings")
+            continue
         try:
-            argv = tuple(command) if isinstance(command, list) else tuple(shlex.split(str(command)))
+            argv = tuple(command) if isinstance(command, list) else tuple(shlex.split(command))
         except ValueError as exc:
             problems.append(f"{origin}: cannot split the command like a shell ({exc})")
             continue
@@ -405,14 +475,48 @@ def _app_probe(
     return spec, source
 
 
+def _case_duplicates(environ: Mapping[str, str]) -> list[str]:
+    """Settings spelled twice with different case: which one wins would be an accident."""
+    seen: dict[str, str] = {}
+    problems = []
+    for var in sorted(environ):
+        up = var.upper()
+        if not up.startswith(PREFIX) or up.startswith((GATE_PREFIX, PRESTART_PREFIX)):
+            continue
+        if up in seen:
+            problems.append(f"{seen[up]} and {var} set the same setting (names are not case-sensitive); keep one")
+        seen[up] = var
+    return problems
+
+
+def _missing_program(argv: Sequence[str], origin: str) -> list[str]:
+    """One problem line when ``argv[0]`` cannot be executed, looked up as the spawn will."""
+    program = argv[0]
+    if "\x00" in program:
+        return [f"{origin}: the command holds a NUL byte"]
+    if "/" in program:
+        if os.path.isfile(program) and os.access(program, os.X_OK):
+            return []
+        why = "is not an executable file" if os.path.exists(program) else "does not exist"
+        return [f"{origin}: {program!r} {why}; fix the path"]
+    if shutil.which(program) is not None:
+        return []
+    return [f"{origin}: {program!r} is not found on PATH; install it or give its full path"]
+
+
 def load_config(
     *,
     environ: Mapping[str, str] | None = None,
     cli: Mapping[str, Any] | None = None,
     config_file: str | None = None,
     command: Sequence[str] = (),
+    check_programs: bool = False,
 ) -> Config:
-    """Validate everything and return it, or raise ``ConfigError`` with every problem found."""
+    """Validate everything and return it, or raise ``ConfigError`` with every problem found.
+
+    ``check_programs`` (``run`` and ``check``): the programs of the app, of ``cmd:`` gates and of
+    pre-start tasks must exist now, not only when their turn comes after the gates.
+    """
     environ = dict(os.environ if environ is None else environ)
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
     path = config_file or environ.get(CONFIG_ENV) or None
@@ -420,7 +524,11 @@ def load_config(
     file_gates = file_values.pop("gates", None)
     file_prestart = file_values.pop("prestart", None)
     problems: list[str] = []
+    file_command = file_values.get("command")
+    if isinstance(file_command, list) and file_command and all(isinstance(a, str) for a in file_command):
+        file_values["command"] = shlex.join(file_command)  # a TOML array is the unambiguous spelling
     origins = _Origins(cli, environ, path, file_values)
+    problems += _case_duplicates(environ)
 
     settings: Settings | None = None
     token = _file_values.set(file_values)
@@ -442,6 +550,13 @@ def load_config(
 
     gates = _build_gates(_gather_gates(file_gates, path, environ, problems), environ, problems)
     prestart = _gather_prestart(file_prestart, path, environ, problems)
+    for gate in gates:
+        if gate.kind == "cmd" and check_programs:
+            problems += _missing_program(gate.argv, f"{GATE_PREFIX}{gate.name.upper()} (cmd:)")
+    for task in prestart:
+        register(s for arg in task.argv for s in secrets_in_text(arg))
+        if check_programs:
+            problems += _missing_program(task.argv, task.source)
 
     argv: tuple[str, ...] = tuple(command)
     app_probe: GateSpec | None = None
@@ -451,13 +566,16 @@ def load_config(
         if settings.backoff_max < settings.backoff_initial:
             where = origins.source("backoff_max")[0]
             problems.append(f"{where}: must not be shorter than backoff_initial ({settings.backoff_initial:g}s)")
+        command_source = "the command after --"
         if not argv and settings.command:
+            command_source = origins.source("command")[0]
             try:
                 argv = tuple(shlex.split(settings.command))
             except ValueError as exc:
-                problems.append(f"{origins.source('command')[0]}: cannot split it like a shell ({exc})")
-        if settings.app_probe is not None:
-            register_url(settings.app_probe)
+                problems.append(f"{command_source}: cannot split it like a shell ({exc})")
+        register(s for arg in argv for s in secrets_in_text(arg))
+        if check_programs and argv:
+            problems += _missing_program(argv, command_source)
         app_probe, probe_source = _app_probe(settings, origins, argv, problems)
         known = {(PREFIX + n).upper() for n in Settings.model_fields} | {CONFIG_ENV}
         for var in sorted(environ):

@@ -44,7 +44,7 @@ GUNICORN_EXIT_CODES = {3: "gunicorn: worker boot error", 4: "gunicorn: app load 
 
 
 class Supervisor:
-    def __init__(self, config: Config, *, early_signals: Iterable[int] = ()) -> None:
+    def __init__(self, config: Config, *, early_signals: Callable[[], Iterable[int]] = tuple) -> None:
         self.config = config
         s = config.settings
         self.store = StateStore(config.gates, config.app_probe)
@@ -59,7 +59,7 @@ class Supervisor:
         self.task: ManagedProcess | None = None  # the running pre-start task, if any
         self.exit_code: int | None = None
         self.restarts = 0
-        self._early_signals = list(early_signals)
+        self._early_signals = early_signals  # read once our own handlers are installed
         self._stop_signal: int | None = None
         self._kill_armed = False
         self._tg: anyio.abc.TaskGroup | None = None
@@ -69,6 +69,8 @@ class Supervisor:
 
     async def run(self) -> int:
         with anyio.open_signal_receiver(*HANDLED_SIGNALS) as signals:
+            early = list(self._early_signals())  # from here on, every signal reaches `signals`
+            processes.withhold_app_only_variables()  # before prometheus-client is imported
             s = self.config.settings
             try:
                 listener = await open_listener(s.health_host, s.health_port)
@@ -86,7 +88,7 @@ class Supervisor:
                 self._tg = tg
                 await tg.start(self.table.serve, name="reaper")
                 tg.start_soon(self.server.serve, listener, name="health server")
-                tg.start_soon(self._handle_signals, signals, name="signals")
+                tg.start_soon(self._handle_signals, early, signals, name="signals")
                 self._announce()
                 tg.start_soon(self._load_metrics, name="metrics")
                 tg.start_soon(self._main, name="main")
@@ -281,8 +283,8 @@ class Supervisor:
 
     # -- signals -------------------------------------------------------------------------------
 
-    async def _handle_signals(self, signals: AsyncIterator[signal.Signals]) -> None:
-        for signum in self._early_signals:
+    async def _handle_signals(self, early: list[int], signals: AsyncIterator[signal.Signals]) -> None:
+        for signum in early:
             await self._on_signal(signum)
         async for signum in signals:
             await self._on_signal(signum)

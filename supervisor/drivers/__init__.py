@@ -8,6 +8,7 @@ before psycopg or redis are even loaded.
 """
 
 import os
+import sys
 
 _MODULES = {
     "postgresql": "postgres",
@@ -28,6 +29,11 @@ def one_line(exc: BaseException, limit: int = 300) -> str:
     """Collapse an exception to one short line (redaction happens where it is recorded)."""
     if isinstance(exc, OSError) and isinstance(exc.__cause__, OSError):
         exc = exc.__cause__  # anyio's "All connection attempts failed" hides the useful errno
+    ssl = sys.modules.get("ssl")  # TLS errors are OSErrors whose errno is the SSL error code
+    if ssl is not None and isinstance(exc, ssl.SSLCertVerificationError):
+        return f"the server's TLS certificate could not be verified ({exc.verify_message})"[:limit]
+    if ssl is not None and isinstance(exc, ssl.SSLError):
+        return f"TLS failed: {exc.reason or exc.strerror or type(exc).__name__}"[:limit]
     if isinstance(exc, OSError) and isinstance(exc.errno, int) and exc.errno > 0 and not isinstance(exc, TimeoutError):
         text = os.strerror(exc.errno)  # asyncio's "Connect call failed (...)" says less than errno
     else:

@@ -4,16 +4,21 @@ The command gets its own session so that, on timeout or cancellation, its whole 
 killed: anyio alone would kill only the direct child and leave a ``sh -c`` grandchild running.
 It is started through the process table, so that the supervisor's single reaper collects its
 exit status (a second waiter would steal it when the supervisor is PID 1).
-Once the command has exited, anything it left behind in its group is killed too, so a stray
-background process cannot hold the output pipe open. Output is captured, and only a bounded tail
-is kept for the report.
+
+The verdict is the exit status, the moment the command exits. Output is read until then, plus
+whatever is already in the pipe; reading never waits for end-of-file, because a daemon the
+command started may hold the pipe open forever. Then the process group is killed, and so is
+any process that still holds the pipe's write end (a daemon that left the group with setsid):
+each attempt would otherwise leave one more behind. Only a bounded tail of output is kept.
 """
 
 import os
+import signal
 import subprocess
 from collections import deque
 
 import anyio
+import anyio.to_thread
 
 from supervisor import processes
 from supervisor.drivers import GateFailure
@@ -45,13 +50,39 @@ async def _drain(fd: int, tail: _Tail) -> None:
     """Read a non-blocking pipe to EOF without blocking the event loop."""
     while True:
         await anyio.wait_readable(fd)
+        if not _read_available(fd, tail):
+            return
+
+
+def _read_available(fd: int, tail: _Tail, chunks: int = 16) -> bool:
+    """Read what the pipe holds now (a bounded amount: a writer may never stop); False at
+    end-of-file, when nobody holds the write end any more."""
+    for _ in range(chunks):
         try:
             chunk = os.read(fd, 65536)
         except BlockingIOError:
-            continue
+            return True
         if not chunk:
-            return
+            return False
         tail.add(chunk)
+    return True
+
+
+def _kill_pipe_holders(fd: int) -> int:
+    """SIGKILL every other process that holds the pipe behind ``fd``; how many there were."""
+    link = f"pipe:[{os.fstat(fd).st_ino}]"
+    me, killed = os.getpid(), 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            held = any(os.readlink(f"/proc/{entry.name}/fd/{n}") == link for n in os.listdir(f"/proc/{entry.name}/fd"))
+            if held:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+        except OSError:  # gone meanwhile, or not ours to look at
+            continue
+    return killed
 
 
 def last_line(text: str) -> str:
@@ -74,7 +105,10 @@ async def check(spec: GateSpec) -> str | None:
         async with anyio.create_task_group() as tg:
             tg.start_soon(_drain, fd, tail)
             returncode = await process.wait()
-            process.kill_group()  # leftovers must not keep the pipe (or anything else) alive
+            tg.cancel_scope.cancel()  # the verdict is in; descendants may hold the pipe for ever
+        process.kill_group()
+        if _read_available(fd, tail):  # someone outside the group still holds the write end
+            await anyio.to_thread.run_sync(_kill_pipe_holders, fd)
     finally:
         # on timeout or cancellation: the whole group goes; the reaper collects the status
         process.kill_group()

@@ -4,14 +4,14 @@ Catches the commonest CI failure (a missing secret) with a message that names th
 instead of a stack trace from deep inside the app.
 """
 
-import os
-
+from supervisor import processes
 from supervisor.drivers import GateFailure
 from supervisor.gatespec import GateSpec
 
 
 async def check(spec: GateSpec) -> str | None:
-    missing = [name for name in spec.variables if not os.environ.get(name)]
+    environ = processes.child_environ()  # what the app will see
+    missing = [name for name in spec.variables if not environ.get(name)]
     if missing:
         raise GateFailure("not set or empty: " + ", ".join(missing))
     return None

@@ -2,15 +2,13 @@
 
 Read-only (``mode=ro``) so that a gate never creates an empty database where the app expects a
 real one. sqlite3 blocks, so the attempt runs in a worker thread that is abandoned on timeout
-(a locked database then cannot stall the event loop).
+(a locked database then cannot stall the event loop), at most one per gate (``blocking``).
 """
 
 import sqlite3
 from pathlib import Path
 
-import anyio.to_thread
-
-from supervisor.drivers import GateFailure
+from supervisor.drivers import GateFailure, blocking
 from supervisor.gatespec import GateSpec
 
 
@@ -27,5 +25,5 @@ def _probe(path: str, timeout: float) -> None:
 
 
 async def check(spec: GateSpec) -> str | None:
-    await anyio.to_thread.run_sync(_probe, spec.path, spec.timeout, abandon_on_cancel=True)
+    await blocking.run(spec.name, _probe, spec.path, spec.timeout)
     return None

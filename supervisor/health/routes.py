@@ -6,7 +6,7 @@ number of probes costs the dependencies nothing.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from supervisor.health import render
 from supervisor.readiness import APP_PROCESS, Snapshot, decide, gate_check, process_check
@@ -65,6 +65,27 @@ def _one_check(snapshot: Snapshot, name: str, query: dict[str, list[str]], accep
     return _text(status, "ok" if check.ok and "verbose" not in query else render.check_line(check) + "\n")
 
 
+def split_target(target: str) -> tuple[str, str] | None:
+    """(path, query) of a request target in origin form (``/readyz?verbose``) or absolute form
+    (``http://host/readyz``); None for anything else.
+
+    No URL parser: a probe's target is a path, and a general parser has opinions (``//[`` is an
+    unclosed IPv6 host to urllib) that would turn a client's typo into a server error. h11 has
+    already checked that the target is visible ASCII.
+    """
+    if not target.startswith("/"):
+        scheme, sep, rest = target.partition("://")
+        if not sep or scheme.lower() not in ("http", "https"):
+            return None
+        cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+        if rest[:cut].count("[") != rest[:cut].count("]"):  # the host part is malformed
+            return None
+        target = rest[cut:] if rest[cut:].startswith("/") else "/" + rest[cut:]
+    target = target.partition("#")[0]
+    path, _, query = target.partition("?")
+    return path, query
+
+
 def respond(
     method: str,
     target: str,
@@ -73,9 +94,11 @@ def respond(
     metrics: MetricsRenderer | None,
 ) -> Response:
     """The response to one request; ``snapshot`` is called only by endpoints that need state."""
-    parts = urlsplit(target)
-    path = parts.path.rstrip("/") or "/"
-    query = parse_qs(parts.query, keep_blank_values=True)
+    split = split_target(target)
+    if split is None:
+        return _text(400, "bad request: the target must be a path such as /readyz\n")
+    path = split[0].rstrip("/") or "/"
+    query = parse_qs(split[1], keep_blank_values=True)
     known = path in LIVENESS_PATHS or path == "/metrics" or path == "/readyz" or path.startswith("/readyz/")
     if not known:
         return _text(404, "not found: try /healthz, /readyz or /metrics\n")

@@ -6,7 +6,9 @@ dropped to make room, so hundreds of stalled connections can never keep a fresh 
 answered. Malformed requests get 400, oversized heads 431, and never disturb other connections.
 """
 
+import http
 import itertools
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -27,6 +29,38 @@ SERVER_HEADER = f"container-supervisor/{__version__}"
 
 def _head_size(request: h11.Request) -> int:
     return len(request.target) + sum(len(name) + len(value) + 4 for name, value in request.headers)
+
+
+def _reason(status: int) -> bytes:
+    try:
+        return http.HTTPStatus(status).phrase.encode()
+    except ValueError:
+        return b""
+
+
+def _ambiguous_framing(request: h11.Request) -> bool:
+    """Both Content-Length and Transfer-Encoding: RFC 9112 section 6.1 says answer, then close
+    (a front proxy may have framed the body differently: the next request could be smuggled)."""
+    names = {name for name, _ in request.headers}
+    return b"content-length" in names and b"transfer-encoding" in names
+
+
+class _RateLimitedLog:
+    """At most one traceback per interval, with a count of the ones held back."""
+
+    def __init__(self, interval: float = 60.0) -> None:
+        self._interval = interval
+        self._last = -interval
+        self._held = 0
+
+    def exception(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last < self._interval:
+            self._held += 1
+            return
+        held, self._held, self._last = self._held, 0, now
+        suffix = f" ({held} more since the last report)" if held else ""
+        log.error(message + suffix, *args, exc_info=True)
 
 
 class _Close(Exception):
@@ -51,6 +85,7 @@ class HealthServer:
         self._open: OrderedDict[int, anyio.CancelScope] = OrderedDict()
         self._ids = itertools.count()
         self.metrics: MetricsRenderer | None = None  # set once prometheus-client is loaded
+        self._errors = _RateLimitedLog()
 
     async def serve(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
         async with listener:
@@ -102,6 +137,13 @@ class HealthServer:
                         await self._send_error(stream, conn, 431, "request head too large")
                         return
                     response = await self._read_body_and_route(stream, conn, event)
+                    if _ambiguous_framing(event):
+                        response = Response(
+                            response.status,
+                            response.body,
+                            response.content_type,
+                            (*response.headers, ("Connection", "close")),
+                        )
             except h11.RemoteProtocolError as exc:
                 await self._send_error(stream, conn, exc.error_status_hint, str(exc))
                 return
@@ -139,7 +181,7 @@ class HealthServer:
                 self.metrics,
             )
         except Exception:  # a bug must cost one request, never the server
-            log.exception("health request %s failed", request.target.decode("ascii", "replace"))
+            self._errors.exception("health request %.200s failed", request.target.decode("ascii", "replace"))
             return Response(500, b"internal error\n")
 
     async def _send(
@@ -154,7 +196,7 @@ class HealthServer:
         ]
         if response.status == 413:
             headers.append(("Connection", "close"))
-        data = conn.send(h11.Response(status_code=response.status, headers=headers))
+        data = conn.send(h11.Response(status_code=response.status, headers=headers, reason=_reason(response.status)))
         if not head_only and response.body:
             data += conn.send(h11.Data(data=response.body))
         data += conn.send(h11.EndOfMessage())
@@ -168,6 +210,7 @@ class HealthServer:
             data = conn.send(
                 h11.Response(
                     status_code=status,
+                    reason=_reason(status),
                     headers=[
                         ("Content-Type", "text/plain; charset=utf-8"),
                         ("Content-Length", str(len(body))),

@@ -1,40 +1,54 @@
-"""Signals that arrive before the event loop runs are caught at once and replayed, not lost."""
+"""Signals that arrive before the event loop's handlers exist are caught and replayed, not lost,
+whenever they arrive: before the configuration is read, or after the supervisor is built."""
 
 import os
 import signal
+from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 import pytest
 
-from supervisor import cli
 from supervisor.settings import load_config
+from supervisor.signals import HANDLED_SIGNALS, EarlySignals
 from supervisor.supervise import Supervisor
 from tests.helpers import free_port
 
 pytestmark = pytest.mark.integration
 
 
-def test_early_handler_records_signals() -> None:
-    saved = {s: signal.getsignal(s) for s in cli.HANDLED_SIGNALS}
+@pytest.fixture
+def early() -> Iterator[EarlySignals]:
+    saved = {s: signal.getsignal(s) for s in HANDLED_SIGNALS}
+    early = EarlySignals()
+    early.install()
     try:
-        cli._early.clear()
-        cli._catch_early_signals()
-        os.kill(os.getpid(), signal.SIGUSR1)
-        os.kill(os.getpid(), signal.SIGTERM)
-        assert cli._early == [signal.SIGUSR1, signal.SIGTERM]
+        yield early
     finally:
         for s, handler in saved.items():
             signal.signal(s, handler)
-        cli._early.clear()
 
 
-def test_an_early_sigterm_is_replayed_and_nothing_is_spawned(tmp_path: object) -> None:
-    marker = f"{tmp_path}/spawned"
+def test_early_handler_records_signals(early: EarlySignals) -> None:
+    os.kill(os.getpid(), signal.SIGUSR1)
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert early.drain() == [signal.SIGUSR1, signal.SIGTERM]
+    assert early.drain() == []
+
+
+@pytest.mark.parametrize("when", ["before the supervisor is built", "after it is built, before it runs"])
+def test_an_early_sigterm_is_replayed_and_nothing_is_spawned(tmp_path: Path, early: EarlySignals, when: str) -> None:
+    marker = tmp_path / "spawned"
     config = load_config(
         environ={"SUPERVISOR_HEALTH_HOST": "127.0.0.1", "SUPERVISOR_HEALTH_PORT": str(free_port())},
-        command=["touch", marker],
+        command=["touch", str(marker)],
     )
-    supervisor = Supervisor(config, early_signals=[signal.SIGHUP, signal.SIGTERM])
+    if when.startswith("before"):
+        os.kill(os.getpid(), signal.SIGHUP)
+        os.kill(os.getpid(), signal.SIGTERM)
+    supervisor = Supervisor(config, early_signals=early.drain)
+    if when.startswith("after"):
+        os.kill(os.getpid(), signal.SIGTERM)  # a real signal, in the window cli leaves open
     code = anyio.run(supervisor.run)
     assert code == 143
-    assert not os.path.exists(marker)
+    assert not marker.exists()

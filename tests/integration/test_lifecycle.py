@@ -91,10 +91,19 @@ def test_second_sigterm_kills_at_once(supervise: type) -> None:
     assert s.wait(5) == 137
 
 
-def test_command_not_found_exits_127_with_one_line(supervise: type) -> None:
-    s = supervise.run("/nonexistent/app")
-    assert s.wait(10) == 127
-    assert "cannot start '/nonexistent/app'" in s.output()
+@pytest.mark.parametrize("program", ["/nonexistent/app", "no-such-program-anywhere", "not-executable"])
+def test_a_missing_app_command_is_a_config_error_before_any_gate(
+    supervise: type, tmp_path: Path, program: str
+) -> None:
+    if program == "not-executable":
+        program = str(tmp_path / "app.sh")
+        Path(program).write_text("#!/bin/sh\n")
+        Path(program).chmod(0o644)
+    gate = {"SUPERVISOR_GATE_NEVER": f"tcp://127.0.0.1:{free_port()}"}  # would hold the start for ever
+    s = supervise.run(program, env=gate)
+    assert s.wait(10) == 78
+    lines = [line for line in s.output().splitlines() if program in line]
+    assert len(lines) == 1 and "the command after --" in lines[0], s.output()
     assert "Traceback" not in s.output()
 
 

@@ -48,7 +48,7 @@ def test_config_lists_variables() -> None:
         ("nonsense", "unknown gate URL scheme"),
         ("tcp://host", "no port"),
         ("tcp://:80", "no host"),
-        ("tcp://host:99999", "bad host or port"),
+        ("tcp://host:99999", "port must be a number from 1 to 65535"),
         ("sqlite://app.db", "sqlite:///"),
         ("cmd:", "needs a command"),
         ("cmd:echo 'unclosed", "cannot split"),
