@@ -8,7 +8,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from supervisor import urlparts
+from supervisor import cmdline, urlparts
 from supervisor.redaction import register
 
 KINDS = {
@@ -107,7 +107,7 @@ def _parse(url: str) -> ParsedUrl:
         raise urlparts.UrlError(f"unknown gate URL scheme; accepted: {ACCEPTED_URLS}")
     if kind == "cmd":
         try:
-            argv = tuple(shlex.split(rest))
+            argv = tuple(cmdline.split(rest))
         except ValueError as exc:
             raise urlparts.UrlError(f"cannot split the command like a shell: {exc}") from None
         if not argv:

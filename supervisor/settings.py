@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
+from supervisor import cmdline
 from supervisor.durations import ACCEPTED as DURATION_ACCEPTED
 from supervisor.durations import ACCEPTED_OR_ZERO as DURATION_OR_ZERO_ACCEPTED
 from supervisor.durations import parse_duration, parse_duration_or_zero
@@ -371,7 +372,7 @@ def _gather_prestart(
             problems.append(f"{origin}: expected the command as a string or a list of strings")
             continue
         try:
-            argv = tuple(command) if isinstance(command, list) else tuple(shlex.split(command))
+            argv = tuple(command) if isinstance(command, list) else tuple(cmdline.split(command))
         except ValueError as exc:
             problems.append(f"{origin}: cannot split the command like a shell ({exc})")
             continue
@@ -570,7 +571,7 @@ def load_config(
         if not argv and settings.command:
             command_source = origins.source("command")[0]
             try:
-                argv = tuple(shlex.split(settings.command))
+                argv = tuple(cmdline.split(settings.command))
             except ValueError as exc:
                 problems.append(f"{command_source}: cannot split it like a shell ({exc})")
         register(s for arg in argv for s in secrets_in_text(arg))

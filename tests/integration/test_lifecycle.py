@@ -92,9 +92,7 @@ def test_second_sigterm_kills_at_once(supervise: type) -> None:
 
 
 @pytest.mark.parametrize("program", ["/nonexistent/app", "no-such-program-anywhere", "not-executable"])
-def test_a_missing_app_command_is_a_config_error_before_any_gate(
-    supervise: type, tmp_path: Path, program: str
-) -> None:
+def test_a_missing_app_command_is_a_config_error_before_any_gate(supervise: type, tmp_path: Path, program: str) -> None:
     if program == "not-executable":
         program = str(tmp_path / "app.sh")
         Path(program).write_text("#!/bin/sh\n")

@@ -1,5 +1,8 @@
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from supervisor.gatestate import GateState, record_failure, record_success
 from supervisor.health.routes import respond
 from supervisor.readiness import APP_PROBE, ChildInfo, ChildStatus, Phase, Snapshot
@@ -102,3 +105,23 @@ def test_methods_and_unknown_paths() -> None:
 def test_metrics_before_and_after_loading() -> None:
     assert respond("GET", "/metrics", "", snap, None).status == 503
     assert call("/metrics")[:2] == (200, "m 1\n")
+
+
+# h11 hands over any visible-ASCII target; nothing in that space may reach a 5xx
+_targets = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=300)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    target=st.one_of(_targets, _targets.map(lambda t: "/" + t), _targets.map(lambda t: "http://" + t)),
+    method=st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"]),
+    accept=st.text(max_size=80),
+)
+def test_no_request_shape_reaches_a_5xx(target: str, method: str, accept: str) -> None:
+    from supervisor.metrics import Metrics
+
+    metrics = Metrics()
+    current = snap()
+    metrics.observe(current, current)
+    r = respond(method, target, accept, lambda: current, metrics.render)
+    assert r.status < 500 or (r.status == 503 and target.split("?")[0].rstrip("/").endswith(("readyz", "metrics")))
