@@ -94,7 +94,7 @@ def parse_gate_url(url: str) -> ParsedUrl:
     try:
         return _parse(url)
     except urlparts.UrlError as exc:
-        register([*urlparts.rejected_secrets(exc), *urlparts.secrets_in_text(url)])
+        register([*urlparts.liberal_secrets(url)[0], *urlparts.rejected_secrets(exc), *urlparts.secrets_in_text(url)])
         raise GateUrlError(str(exc)) from None
 
 

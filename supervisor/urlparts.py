@@ -197,17 +197,30 @@ def _secret_forms(raw: str, decoded: str | None = None) -> list[str]:
 
 
 def liberal_secrets(url: str) -> tuple[list[str], list[tuple[int, int]]]:
-    """The password under the widest reading: everything between the first ``:`` after ``://``
-    and the *last* ``@``. Used to mask a URL that is rejected, or that no parser claims."""
+    """The secrets under the widest reading, for a URL that is rejected (or that no parser
+    claims): the password is everything between the first ``:`` after ``://`` and the *last*
+    ``@``, and a secret query parameter runs to the next ``&`` or the end, spaces and all."""
+    found: list[str] = []
+    spans: list[tuple[int, int]] = []
     scheme_end = url.find("://")
     at = url.rfind("@")
-    if scheme_end < 0 or at <= scheme_end:
-        return [], []
-    start = scheme_end + 3
-    colon = url.find(":", start, at)
-    if colon < 0:
-        return [], []
-    return _secret_forms(url[colon + 1 : at]), [(colon + 1, at)]
+    if scheme_end >= 0 and at > scheme_end:
+        colon = url.find(":", scheme_end + 3, at)
+        if colon >= 0:
+            found += _secret_forms(url[colon + 1 : at])
+            spans.append((colon + 1, at))
+    question = url.find("?")
+    if question >= 0:
+        offset = question + 1
+        for pair in re.split("[&;]", url[offset:]):
+            key, sep, value = pair.partition("=")
+            if sep and value and unquote(key).strip().lower() in SECRET_PARAMS:
+                start = offset + len(key) + 1
+                found += _secret_forms(value)
+                found += [v for v in value.split() if len(v) >= 3]
+                spans.append((start, start + len(value)))
+            offset += len(pair) + 1
+    return found, spans
 
 
 def mask_unparsed(url: str) -> str:
@@ -483,25 +496,32 @@ def parse_tcp(url: str) -> UrlParts:
 
 # -- secrets inside command lines -----------------------------------------------------------
 
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s'\"]+")
+_URL_START = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}://")
+_SPACE = re.compile(r"\s")
 _KEYWORD_SECRET = re.compile(
     r"(?:^|[\s?&;-])(?:password|sslpassword|passwd)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE
 )
 
 
 def secrets_in_text(text: str) -> list[str]:
-    """Secrets in a command line or a setting: passwords of URLs in it (any scheme, liberal
-    reading) and libpq ``password=`` keywords. Run once per value, at configuration time."""
+    """Secrets in one command-line word or setting: passwords of URLs in it (any scheme, read
+    liberally, up to the next space and up to the end, since a quoted word may hold spaces) and
+    libpq ``password=`` keywords. Run once per value, at configuration time."""
     found: list[str] = []
-    for match in _URL_IN_TEXT.finditer(text):
-        candidate = match.group(0)
-        found += liberal_secrets(candidate)[0]
-        try:
-            _, start, end, _, query = _split_authority(candidate)
-        except UrlError:
-            continue
-        found += _userinfo(candidate, start, end)[0]
-        found += _query_secrets(candidate, query)[0]
+    for count, match in enumerate(_URL_START.finditer(text)):
+        if count == 16:  # a word with more URLs than that is not a command line; stay linear
+            break
+        space = _SPACE.search(text, match.start())
+        ends = {len(text)} | ({space.start()} if space else set())
+        for end in ends:
+            candidate = text[match.start() : end]
+            found += liberal_secrets(candidate)[0]
+            try:
+                _, start, netloc_end, _, query = _split_authority(candidate)
+            except UrlError:
+                continue
+            found += _userinfo(candidate, start, netloc_end)[0]
+            found += _query_secrets(candidate, query)[0]
     for match in _KEYWORD_SECRET.finditer(text):
         value = match.group(1)
         found += _secret_forms(value)
