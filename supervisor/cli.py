@@ -135,18 +135,24 @@ def _split_command(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     return list(argv), []
 
 
+_standalone = False  # set by `entry`: this is the supervisor process, not a caller of `main`
+
+
 def entry() -> NoReturn:
     """The console script. Exits with ``os._exit`` once output is flushed: a worker thread stuck
     in a system call (a gate on a hung filesystem) must never keep the process from exiting."""
+    global _standalone
+    _standalone = True
     _ensure_standard_streams()
     logging.raiseExceptions = False  # a full stderr must not turn each log line into a traceback
     try:
         code = main()
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    except OutputError as exc:
-        _say(f"{PROG}: cannot write the output: {exc}")
-        code = exitcodes.OUTPUT_ERROR
+    _finish(code)
+
+
+def _finish(code: int) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -157,6 +163,14 @@ def entry() -> NoReturn:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except OutputError as exc:
+        _say(f"{PROG}: cannot write the output: {exc}")
+        return exitcodes.OUTPUT_ERROR
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list, command = _split_command(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(args_list)
     if args.command == "run":
@@ -210,8 +224,11 @@ def _run(config: "Config") -> int:
     from supervisor import logs
     from supervisor.supervise import Supervisor
 
+    async def supervise() -> int:
+        return _done(await Supervisor(config, early_signals=early_signals.drain).run())
+
     try:
-        return anyio.run(Supervisor(config, early_signals=early_signals.drain).run)
+        return anyio.run(supervise)
     except Exception:
         logs.get().critical("internal error; please report it", exc_info=True)
         return exitcodes.INTERNAL_ERROR
@@ -226,11 +243,22 @@ def _check(config: "Config", only: Sequence[str], *, as_json: bool) -> int:
     if not gates:
         _say(f"{PROG}: no gates configured; set SUPERVISOR_GATE_<NAME>=URL")
         return exitcodes.OK
-    snapshot, stopped_by = anyio.run(checkcmd.run_checks, config, gates)
-    _write(sys.stdout, checkcmd.report_json(snapshot) if as_json else checkcmd.report_text(snapshot))
-    if stopped_by is not None:
-        return exitcodes.from_signal(stopped_by)
-    return checkcmd.exit_code(snapshot)
+
+    async def check() -> int:
+        snapshot, stopped_by = await checkcmd.run_checks(config, gates)
+        _write(sys.stdout, checkcmd.report_json(snapshot) if as_json else checkcmd.report_text(snapshot))
+        return _done(exitcodes.from_signal(stopped_by) if stopped_by is not None else checkcmd.exit_code(snapshot))
+
+    return anyio.run(check)
+
+
+def _done(code: int) -> int:
+    """Exit at once when running as the real process, from inside the event loop: closing the
+    loop would join the default executor's threads, and one may be stuck in a system call (a
+    name lookup whose resolver never answers). In-process callers get the code back."""
+    if _standalone:
+        _finish(code)
+    return code
 
 
 def effective(config: "Config") -> dict[str, Any]:

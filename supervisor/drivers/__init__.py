@@ -33,7 +33,8 @@ def one_line(exc: BaseException, limit: int = 300) -> str:
     if ssl is not None and isinstance(exc, ssl.SSLCertVerificationError):
         return f"the server's TLS certificate could not be verified ({exc.verify_message})"[:limit]
     if ssl is not None and isinstance(exc, ssl.SSLError):
-        return f"TLS failed: {exc.reason or exc.strerror or type(exc).__name__}"[:limit]
+        reason = (exc.reason or "").lower().replace("_", " ")  # "WRONG_VERSION_NUMBER": plain HTTP?
+        return f"TLS failed: {reason or exc.strerror or type(exc).__name__}"[:limit]
     if isinstance(exc, OSError) and isinstance(exc.errno, int) and exc.errno > 0 and not isinstance(exc, TimeoutError):
         text = os.strerror(exc.errno)  # asyncio's "Connect call failed (...)" says less than errno
     else:

@@ -297,7 +297,7 @@ def test_a_cmd_gate_that_leaves_a_daemon_passes_on_its_exit_status_and_leaks_not
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
-@pytest.mark.parametrize("closed", ["2>&-", "1>&- 2>&-", "0<&- 1>&- 2>&-"])
+@pytest.mark.parametrize("closed", ["2>&-", "1>&- 2>&-", "0<&- 1>&- 2>&-", "2>/dev/full"])
 def test_run_works_with_closed_standard_streams(tmp_path: Path, fmt: str, closed: str) -> None:
     port, marker = free_port(), tmp_path / "started"
     argv = " ".join(supervisor_argv())
