@@ -14,7 +14,7 @@ listens, and psycopg or redis-py would cost 100 ms each to import.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from supervisor.redaction import MASK
@@ -448,13 +448,20 @@ def _query_secrets(url: str, query: str) -> tuple[list[str], list[tuple[int, int
     return secrets, spans
 
 
-def parse_redis(url: str) -> UrlParts:
-    if not url.startswith(("redis://", "rediss://")):
-        raise UrlError("redis-py takes only the lowercase schemes redis:// and rediss://")
+def _read_authority(url: str, default_ports: dict[str, int]) -> tuple[str, str, str, UrlParts]:
+    """(scheme, path, query, parts) of a URL that urllib reads: redis-py's, HTTP's and TCP's."""
     scheme, start, end, path, query = _split_authority(url)
     secrets, spans, hostinfo = _userinfo(url, start, end)
     q_secrets, q_spans = _query_secrets(url, query)
-    host, port = _host_port(hostinfo, 6379)
+    host, port = _host_port(hostinfo, default_ports.get(scheme))
+    parts = UrlParts(_mask_spans(url, spans + q_spans), tuple(secrets + q_secrets), (host,), (port,))
+    return scheme, path, query, parts
+
+
+def parse_redis(url: str) -> UrlParts:
+    if not url.startswith(("redis://", "rediss://")):
+        raise UrlError("redis-py takes only the lowercase schemes redis:// and rediss://")
+    scheme, path, query, parts = _read_authority(url, {"redis": 6379, "rediss": 6379})
     accepted = REDISS_OPTIONS if scheme == "rediss" else REDIS_OPTIONS
     options: dict[str, str] = {}
     for name, values in parse_qs(query).items():
@@ -472,26 +479,19 @@ def parse_redis(url: str) -> UrlParts:
     db_path = unquote(path).replace("/", "")
     if db_path and not db_path.isdigit():
         raise UrlError("the path must be a database number, e.g. redis://cache:6379/0")
-    return UrlParts(_mask_spans(url, spans + q_spans), tuple(secrets + q_secrets), (host,), (port,), options=options)
+    return replace(parts, options=options)
 
 
 def parse_http(url: str) -> UrlParts:
-    scheme, start, end, path, query = _split_authority(url)
-    secrets, spans, hostinfo = _userinfo(url, start, end)
-    q_secrets, q_spans = _query_secrets(url, query)
-    host, port = _host_port(hostinfo, 443 if scheme == "https" else 80)
+    _, path, query, parts = _read_authority(url, {"http": 80, "https": 443})
     target = (path or "/") + (f"?{query}" if query else "")
     if not all("!" <= c <= "~" for c in target):
         raise UrlError("the path or query holds a space, a control or a non-ASCII character; percent-encode it")
-    return UrlParts(_mask_spans(url, spans + q_spans), tuple(secrets + q_secrets), (host,), (port,), target=target)
+    return replace(parts, target=target)
 
 
 def parse_tcp(url: str) -> UrlParts:
-    _, start, end, _, query = _split_authority(url)
-    secrets, spans, hostinfo = _userinfo(url, start, end)
-    q_secrets, q_spans = _query_secrets(url, query)
-    host, port = _host_port(hostinfo, None)
-    return UrlParts(_mask_spans(url, spans + q_spans), tuple(secrets + q_secrets), (host,), (port,))
+    return _read_authority(url, {})[3]
 
 
 # -- secrets inside command lines -----------------------------------------------------------
