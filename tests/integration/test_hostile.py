@@ -4,6 +4,7 @@ streams, and configurations that used to pass validation only to fail at run tim
 import contextlib
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -84,10 +85,8 @@ def test_malformed_targets_are_client_errors_and_never_logged_as_tracebacks(supe
 def test_floods_of_8_kb_malformed_targets_do_not_stall_healthz(supervise: type) -> None:
     s = supervise.run("sleep", "60", env={"SUPERVISOR_GATE_DB": f"postgresql://u:pw{'x' * 40}@127.0.0.1:1/db"})
     s.wait_listening()
-    requests = [
-        b"GET //[" + b"a" * 8000 + b" HTTP/1.1\r\n\r\n",
-        b"GET http://[::1/" + b"b:" * 4000 + b" HTTP/1.1\r\n\r\n",
-    ]
+    head = b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    requests = [b"GET //[" + b"a" * 8000 + head, b"GET http://[::1/" + b"b:" * 4000 + head]
     stop = threading.Event()
     statuses: list[str] = []
 
@@ -270,21 +269,25 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
+# Each command exits only once its daemon has detached (it waits for the daemon's READY file),
+# so the daemon is out of the command's process group when the verdict comes.
 DAEMONS = {
-    "setsid": "setsid sleep {m} & echo started; exit 0",
-    "double-fork": "( setsid sh -c 'sleep {m}' & ) ; echo started; exit 0",
-    "same-group": "sleep {m} & echo started; exit 0",
+    "setsid": "setsid sh -c 'touch {r}; exec sleep {m}' & {wait}; echo started; exit 0",
+    "double-fork": "( setsid sh -c 'touch {r}; exec sleep {m}' & ) ; {wait}; echo started; exit 0",
+    "same-group": "sh -c 'touch {r}; exec sleep {m}' & {wait}; echo started; exit 0",
     "python-daemon": (
-        "python3 -c 'import os,time\nif os.fork(): os._exit(0)\nos.setsid()\nif os.fork(): os._exit(0)\n"
-        "time.sleep({m})' & echo started; exit 0"
+        "python3 -c 'import os,time,pathlib\nif os.fork(): os._exit(0)\nos.setsid()\nif os.fork(): os._exit(0)\n"
+        'pathlib.Path("{r}").touch()\ntime.sleep({m})\' & {wait}; echo started; exit 0'
     ),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(DAEMONS))
-def test_a_cmd_gate_that_leaves_a_daemon_passes_on_its_exit_status_and_leaks_nothing(kind: str) -> None:
-    marker = f"{300 + time.monotonic_ns() % 1000}.{os.getpid()}"
-    env = {"SUPERVISOR_GATE_D": f'cmd:sh -c "{DAEMONS[kind].format(m=marker)}"', "SUPERVISOR_GATE_D__TIMEOUT": "3s"}
+def test_a_cmd_gate_that_leaves_a_daemon_passes_on_its_exit_status_and_leaks_nothing(kind: str, tmp_path: Path) -> None:
+    marker, ready = f"{300 + time.monotonic_ns() % 1000}.{os.getpid()}", tmp_path / "ready"
+    wait = f"while [ ! -e {ready} ]; do sleep 0.01; done"
+    command = DAEMONS[kind].format(m=marker, r=ready, wait=wait)
+    env = {"SUPERVISOR_GATE_D": "cmd:sh -c " + shlex.quote(command), "SUPERVISOR_GATE_D__TIMEOUT": "3s"}
     started = time.monotonic()
     r = run_cli("check", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -296,12 +299,14 @@ def test_a_cmd_gate_that_leaves_a_daemon_passes_on_its_exit_status_and_leaks_not
 # -- 7. closed and full standard streams ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("fmt", ["auto", "text", "json"])
 @pytest.mark.parametrize("closed", ["2>&-", "1>&- 2>&-", "0<&- 1>&- 2>&-", "2>/dev/full"])
 def test_run_works_with_closed_standard_streams(tmp_path: Path, fmt: str, closed: str) -> None:
     port, marker = free_port(), tmp_path / "started"
     argv = " ".join(supervisor_argv())
-    env = clean_env(SUPERVISOR_HEALTH_HOST="127.0.0.1", SUPERVISOR_HEALTH_PORT=str(port), SUPERVISOR_LOG_FORMAT=fmt)
+    env = clean_env(SUPERVISOR_HEALTH_HOST="127.0.0.1", SUPERVISOR_HEALTH_PORT=str(port))
+    if fmt != "auto":  # auto: json unless stderr is a terminal, which asks the closed stream
+        env["SUPERVISOR_LOG_FORMAT"] = fmt
     proc = subprocess.Popen(["sh", "-c", f"exec {argv} run -- sh -c 'touch {marker}; exec sleep 60' {closed}"], env=env)
     try:
         wait_until(marker.exists, 10, "the app to start")
