@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         "then the app. Settings come from flags, SUPERVISOR_* variables and an optional TOML file.",
     )
     parser.add_argument("--version", action="version", version=f"container-supervisor {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,check,config}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,check,config,probe,status,wait}")
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--config", metavar="PATH", help="TOML configuration file (or SUPERVISOR_CONFIG)")
@@ -103,6 +103,23 @@ def _parser() -> argparse.ArgumentParser:
     common(config)
     config.add_argument("--json", action="store_true")
     config.add_argument("--schema", action="store_true", help="print the JSON schema of the configuration")
+
+    def address(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", metavar="HOST", help="the supervisor's health host (or SUPERVISOR_HEALTH_HOST)")
+        p.add_argument("--port", metavar="PORT", help="its health port (or SUPERVISOR_HEALTH_PORT, default 8081)")
+        p.add_argument("--timeout", metavar="DURATION", default="2s", help="for the whole answer (default 2s)")
+
+    probe = sub.add_parser("probe", help="ask a running supervisor: exit 0 when live (or ready), 1 otherwise")
+    probe.add_argument("kind", nargs="?", choices=["live", "ready"], default="live")
+    address(probe)
+    status = sub.add_parser("status", help="a running supervisor's state: exit 0 ready, 1 not, 2 no answer")
+    address(status)
+    status.add_argument("--json", action="store_true", help="print its application/health+json report")
+    wait = sub.add_parser("wait", help="wait until every TARGET passes, then exit 0 or run: wait TARGET... [-- CMD]")
+    wait.add_argument("targets", nargs="+", metavar="TARGET", help="a gate URL (postgresql://, tcp://, http://, ...)")
+    wait.add_argument("--timeout", metavar="DURATION", default="60s", help="give up after this: exit 124 (60s)")
+    wait.add_argument("--attempt-timeout", metavar="DURATION", default="5s", help="limit for one attempt (5s)")
+    wait.add_argument("--json", action="store_true", help="print an application/health+json report at the end")
     return parser
 
 
@@ -173,13 +190,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     args_list, command = _split_command(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(args_list)
+    if command and args.command not in ("run", "wait"):
+        _say(f"{PROG}: only `run` and `wait` take a command after --")
+        return 2
+    if args.command in ("probe", "status"):
+        return _ask(args)  # before anything heavy is imported: HEALTHCHECK runs this all day
+    if args.command == "wait":
+        return _wait(args, command)
     if args.command == "run":
         early_signals.install()
     from supervisor.settings import ConfigError, json_schema, load_config
 
-    if command and args.command != "run":
-        _say(f"{PROG}: only `run` takes a command after --")
-        return 2
     if args.command == "config" and args.schema:
         _write(sys.stdout, json.dumps(json_schema(), indent=2) + "\n")
         return exitcodes.OK
@@ -250,6 +271,86 @@ def _check(config: "Config", only: Sequence[str], *, as_json: bool) -> int:
         return _done(exitcodes.from_signal(stopped_by) if stopped_by is not None else checkcmd.exit_code(snapshot))
 
     return anyio.run(check)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from supervisor import client
+    from supervisor.durations import parse_duration
+
+    try:
+        host, port = client.address(args.host, args.port)
+        timeout = parse_duration(args.timeout)
+    except client.UsageError as exc:
+        _say(f"{PROG}: {exc}")
+        return exitcodes.CONFIG_ERROR
+    except ValueError as exc:
+        _say(f"{PROG}: --timeout={args.timeout}: expected {exc}")
+        return exitcodes.CONFIG_ERROR
+    if args.command == "probe":
+        code, line = client.probe(args.kind, host, port, timeout)
+        _write(sys.stdout, line + "\n")
+        return code
+    code, text = client.status(host, port, timeout, as_json=args.json)
+    _write(sys.stdout if code != exitcodes.NOT_ANSWERING else sys.stderr, text)
+    return code
+
+
+def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
+    import anyio
+
+    from supervisor import waitcmd
+    from supervisor.backoff import Backoff
+    from supervisor.durations import parse_duration
+    from supervisor.gatespec import GateUrlError, build_gate, resolve_env_url
+    from supervisor.redaction import redact_text
+    from supervisor.urlparts import mask_unparsed
+
+    problems, specs = [], []
+    durations = {}
+    for flag, text in (("--timeout", args.timeout), ("--attempt-timeout", args.attempt_timeout)):
+        try:
+            durations[flag] = parse_duration(text)
+        except ValueError as exc:
+            problems.append(f"{flag}={text}: expected {exc}")
+    for i, target in enumerate(args.targets, 1):
+        try:
+            url = resolve_env_url(target, os.environ)
+            specs.append(
+                build_gate(
+                    f"target{i}",
+                    url,
+                    timeout=durations.get("--attempt-timeout", 5.0),
+                    critical=True,
+                    startup_only=True,
+                    failure_threshold=1,
+                )
+            )
+        except GateUrlError as exc:
+            problems.append(f"target {i} ({mask_unparsed(target)}): {exc}")
+    if problems:
+        return _fail_config([redact_text(p) for p in problems])
+
+    async def wait() -> int:
+        snapshot, stopped_by, passed = await waitcmd.wait_for(
+            specs,
+            deadline=durations["--timeout"],
+            backoff=Backoff(0.1, 2.0),
+            emit=lambda line: _write(sys.stdout, line + "\n"),
+        )
+        if args.json:
+            _write(sys.stdout, waitcmd.report_json(snapshot, passed))
+        if stopped_by is not None:
+            return _done(exitcodes.from_signal(stopped_by))
+        if not passed:
+            for line in waitcmd.failures(snapshot):
+                _say(line)
+            _say(f"{PROG}: wait: not every target passed within {args.timeout} (exit {exitcodes.TIMED_OUT})")
+            return _done(exitcodes.TIMED_OUT)
+        if command:
+            return waitcmd.become(command)
+        return _done(exitcodes.OK)
+
+    return anyio.run(wait)
 
 
 def _done(code: int) -> int:

@@ -6,10 +6,12 @@ and tini report it); the codes below are the supervisor's own and follow BSD ``s
 
 OK = 0
 CHECK_FAILED = 1
+NOT_ANSWERING = 2  # `status`: no supervisor answers at the address (argparse also uses 2)
 UNAVAILABLE = 69  # EX_UNAVAILABLE: gates did not pass before the startup timeout
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in the supervisor
 OS_ERROR = 71  # EX_OSERR: the health port cannot be bound
 OUTPUT_ERROR = 74  # EX_IOERR: standard output could not be written (a full disk, /dev/full)
+TIMED_OUT = 124  # `wait`: the deadline passed first, as timeout(1) and wait4x report it
 COMMAND_NOT_FOUND = 127  # as a shell reports it: the app command could not be started
 CONFIG_ERROR = 78  # EX_CONFIG: bad configuration, nothing was started
 

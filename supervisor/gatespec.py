@@ -6,6 +6,7 @@ instead of a gate that fails forever.
 
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from supervisor import cmdline, urlparts
@@ -130,6 +131,21 @@ def _parse(url: str) -> ParsedUrl:
             raise urlparts.UrlError("expected sqlite:///relative/path.db or sqlite:////absolute/path.db")
         return ParsedUrl(kind, url, path=rest[3:])
     return _authority(kind, url)
+
+
+def resolve_env_url(url: str, environ: Mapping[str, str]) -> str:
+    """``env:VAR`` is the URL held by ``VAR`` (the app's own setting, reused); other URLs as they are."""
+    if not url.startswith("env:"):
+        return url
+    var = url[4:].strip()
+    if not var:
+        raise GateUrlError("env: needs a variable name, e.g. env:DATABASE_URL")
+    value = environ.get(var, "")
+    if not value:
+        raise GateUrlError(f"env:{var} but {var} is not set or empty; set {var} or give the URL itself")
+    if value.startswith("env:"):
+        raise GateUrlError(f"env:{var} points at another env: reference; give a URL")
+    return value
 
 
 def build_gate(

@@ -25,7 +25,14 @@ from supervisor import cmdline
 from supervisor.durations import ACCEPTED as DURATION_ACCEPTED
 from supervisor.durations import ACCEPTED_OR_ZERO as DURATION_OR_ZERO_ACCEPTED
 from supervisor.durations import parse_duration, parse_duration_or_zero
-from supervisor.gatespec import ACCEPTED_URLS, GateSpec, GateUrlError, build_gate, gunicorn_bind_probe
+from supervisor.gatespec import (
+    ACCEPTED_URLS,
+    GateSpec,
+    GateUrlError,
+    build_gate,
+    gunicorn_bind_probe,
+    resolve_env_url,
+)
 from supervisor.redaction import redact_text, register
 from supervisor.urlparts import mask_unparsed, secrets_in_text
 
@@ -387,20 +394,6 @@ def _valid_name(name: str) -> bool:
     return bool(name) and all(c.isalnum() or c == "_" for c in name) and name.isascii()
 
 
-def _resolve_env_url(url: str, origin: str, environ: Mapping[str, str]) -> str:
-    if not url.startswith("env:"):
-        return url
-    var = url[4:].strip()
-    if not var:
-        raise GateUrlError("env: needs a variable name, e.g. env:DATABASE_URL")
-    value = environ.get(var, "")
-    if not value:
-        raise GateUrlError(f"env:{var} but {var} is not set or empty; set {var} or give the URL itself")
-    if value.startswith("env:"):
-        raise GateUrlError(f"env:{var} points at another env: reference; give a URL")
-    return value
-
-
 def _build_gates(
     gathered: dict[str, tuple[dict[str, Any], dict[str, str]]],
     environ: Mapping[str, str],
@@ -433,7 +426,7 @@ def _build_gates(
                     problems.append(f"{origin}={shown}: expected {_accepted(attr, err['msg'])}")
             continue
         try:
-            url = _resolve_env_url(model.url, origins["url"], environ)
+            url = resolve_env_url(model.url, environ)
             specs.append(
                 build_gate(
                     name,

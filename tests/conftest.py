@@ -13,10 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.helpers import Reply, free_port, get, status_of, wait_until
 
 APPS = Path(__file__).parent / "integration" / "apps"
+
+# Property tests draw the same examples on every run: the suite is deterministic, in CI too.
+hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
+hypothesis_settings.load_profile("deterministic")
 
 
 def supervisor_argv() -> list[str]:

@@ -1,0 +1,134 @@
+"""``supervisor probe`` and ``supervisor status``: ask a running supervisor over its health port.
+
+``probe`` is what a Docker HEALTHCHECK runs every few seconds for a container's whole life, so
+this module imports only the standard library and h11: no pydantic, anyio, psycopg, redis or
+prometheus-client (``bench/probe_startup.py`` measures it against ``python3 -c pass``). The
+address is read as the server reads it: flags, else ``SUPERVISOR_HEALTH_HOST``/``_PORT``; a
+wildcard listen address (``0.0.0.0``, ``::``) is reached on loopback.
+"""
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import h11
+
+from supervisor import exitcodes
+
+DEFAULT_PORT = 8081
+_WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
+
+
+class UsageError(ValueError):
+    """A bad flag or variable value; the message names it."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    took: float  # seconds
+
+
+def address(host: str | None, port: str | None, environ: dict[str, str] | None = None) -> tuple[str, int]:
+    env = os.environ if environ is None else environ
+    host = host if host is not None else env.get("SUPERVISOR_HEALTH_HOST", "127.0.0.1")
+    host = _WILDCARDS.get(host.strip(), host.strip().strip("[]"))
+    raw = port if port is not None else env.get("SUPERVISOR_HEALTH_PORT", str(DEFAULT_PORT))
+    origin = "--port" if port is not None else "SUPERVISOR_HEALTH_PORT"
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 65535:
+        raise UsageError(f"{origin}={raw}: expected a port number from 1 to 65535")
+    return host, int(raw)
+
+
+def get(host: str, port: int, path: str, timeout: float) -> Answer:
+    """One GET over a fresh connection, within ``timeout`` in all; raises OSError or
+    h11.ProtocolError (a late or broken answer is no answer)."""
+    started = time.monotonic()
+    deadline = started + timeout
+    conn = h11.Connection(h11.CLIENT)
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        request = h11.Request(
+            method="GET",
+            target=path,
+            headers=[("Host", f"[{host}]" if ":" in host else host), ("Connection", "close")],
+        )
+        sock.sendall(conn.send(request) + conn.send(h11.EndOfMessage()))
+        status, body = 0, bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                sock.settimeout(max(0.001, deadline - time.monotonic()))
+                conn.receive_data(sock.recv(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                return Answer(status, bytes(body), time.monotonic() - started)
+
+
+def _why(exc: Exception) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+
+
+def probe(kind: str, host: str, port: int, timeout: float) -> tuple[int, str]:
+    """(exit code, the one line to print)."""
+    path = "/livez" if kind == "live" else "/readyz"
+    url = f"http://{host}:{port}{path}" if ":" not in host else f"http://[{host}]:{port}{path}"
+    try:
+        answer = get(host, port, path, timeout)
+    except (OSError, h11.ProtocolError) as exc:
+        why = "no answer within the timeout" if isinstance(exc, TimeoutError) else _why(exc)
+        return exitcodes.CHECK_FAILED, f"not {kind}: {url}: {why}"
+    ms = f"{answer.took * 1000:.1f} ms"
+    if answer.status == 200:
+        return exitcodes.OK, f"{kind}: {url} answered 200 in {ms}"
+    lines = [line for line in answer.body.decode("utf-8", "replace").splitlines() if line.startswith("[-]")]
+    detail = f": {'; '.join(line[3:] for line in lines)}" if lines else ""
+    return exitcodes.CHECK_FAILED, f"not {kind}: {url} answered {answer.status} in {ms}{detail}"
+
+
+def _since(epoch: str | None) -> str:
+    return "-" if not epoch else epoch.replace("T", " ").rstrip("Z").rsplit(".", 1)[0] + "Z"
+
+
+def render_status(doc: dict[str, Any]) -> str:
+    """The state as a table a person reads after ``docker exec``."""
+    child = doc.get("child", {})
+    lines = [
+        f"phase: {doc.get('phase', '?')}   ready: {'yes' if doc.get('status') == 'pass' else 'no'}   "
+        f"app: {child.get('state', '?')}"
+        + (f" (pid {child['pid']})" if child.get("pid") else "")
+        + (f", exit code {child['exitCode']}" if child.get("exitCode") is not None else "")
+        + (f", {child['restarts']} restart(s)" if child.get("restarts") else ""),
+    ]
+    rows = [("CHECK", "STATUS", "ATTEMPTS", "LAST PASS", "TARGET / LAST ERROR")]
+    for name, entries in doc.get("checks", {}).items():
+        entry = entries[0]
+        note = entry.get("output") or entry.get("target") or ""
+        status = entry.get("status", "?") + ("" if entry.get("critical", True) else " (non-critical)")
+        rows.append((name, status, str(entry.get("attempts", 0)), _since(entry.get("lastSuccess")), note))
+    if len(rows) == 1:
+        return "\n".join([*lines, "no gates or pre-start tasks configured"]) + "\n"
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+    if doc.get("status") != "pass" and doc.get("output"):
+        lines.append(f"not ready: {doc['output']}")
+    return "\n".join(lines) + "\n"
+
+
+def status(host: str, port: int, timeout: float, *, as_json: bool) -> tuple[int, str]:
+    """(exit code, text): 0 ready, 1 not ready, 2 nothing answers."""
+    try:
+        answer = get(host, port, "/readyz?format=json", timeout)
+        doc = json.loads(answer.body)
+    except (OSError, h11.ProtocolError, ValueError) as exc:
+        why = "no answer within the timeout" if isinstance(exc, TimeoutError) else _why(exc)
+        return exitcodes.NOT_ANSWERING, f"no supervisor answers at {host}:{port}: {why}\n"
+    code = exitcodes.OK if answer.status == 200 else exitcodes.CHECK_FAILED
+    return code, (json.dumps(doc, indent=2) + "\n") if as_json else render_status(doc)

@@ -1,0 +1,91 @@
+"""``supervisor wait TARGET... [-- CMD]``: wait until every target passes, then (optionally)
+become CMD.
+
+What wait-for-it, dockerize and curl loops do, with the gate engine: the same URL forms as
+gates, every target at once, each attempt under its own timeout, jittered backoff. It exits 124
+at the deadline, as ``timeout(1)`` and wait4x do. With ``-- CMD`` it *replaces itself* with CMD
+(``exec``): CMD's exit code is the result and no supervisor stays in between; at the deadline
+CMD is not run.
+"""
+
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+
+from supervisor import exitcodes, processes
+from supervisor.backoff import Backoff
+from supervisor.engine import GateEngine
+from supervisor.gatespec import GateSpec
+from supervisor.gatestate import GateState, Status
+from supervisor.health.render import gate_json
+from supervisor.readiness import Snapshot, gate_reason
+from supervisor.state import StateStore
+
+
+def _line(state: GateState) -> str:
+    took = "" if state.last_duration is None else f", {state.last_duration * 1000:.0f} ms"
+    return f"ready: {state.target} (after {state.attempts} attempt(s){took})"
+
+
+async def wait_for(
+    targets: Sequence[GateSpec], *, deadline: float, backoff: Backoff, emit: Any
+) -> tuple[Snapshot, int | None, bool]:
+    """(final state, the stop signal if one came, whether every target passed)."""
+    store = StateStore(targets)
+    engine = GateEngine(store, backoff, check_interval=1.0)
+    reported: set[str] = set()
+    stopped_by: int | None = None
+
+    def report(_before: Snapshot, after: Snapshot) -> None:
+        for state in after.gates:
+            if state.status is Status.PASS and state.name not in reported:
+                reported.add(state.name)
+                emit(_line(state))
+
+    store.subscribe(report)
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGQUIT) as signals:
+        async with processes.managed(adopt_orphans=False), anyio.create_task_group() as tg:
+
+            async def stop_on_signal() -> None:
+                nonlocal stopped_by
+                async for signum in signals:
+                    stopped_by = signum
+                    tg.cancel_scope.cancel()
+
+            tg.start_soon(stop_on_signal)
+            tg.start_soon(engine.run, targets, False)
+            with anyio.move_on_after(deadline):
+                while len(reported) < len(targets):
+                    await store.wait_changed()
+            tg.cancel_scope.cancel()
+    return store.snapshot(), stopped_by, len(reported) == len(targets)
+
+
+def report_json(snapshot: Snapshot, passed: bool) -> str:
+    doc = {
+        "status": "pass" if passed else "fail",
+        "checks": {g.target: [gate_json(g, snapshot)] for g in snapshot.gates},
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def failures(snapshot: Snapshot) -> list[str]:
+    return [f"not ready: {g.target}: {gate_reason(g)}" for g in snapshot.gates if g.status is not Status.PASS]
+
+
+def become(command: Sequence[str]) -> int:
+    """Replace this process with ``command``; returns only when that is impossible (127)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; CMD must not inherit that
+        signal.signal(signum, signal.SIG_DFL)
+    try:
+        os.execvp(command[0], list(command))
+    except OSError as exc:
+        print(f"supervisor: cannot run {command[0]!r}: {exc.strerror or exc}", file=sys.stderr)
+    return exitcodes.COMMAND_NOT_FOUND
