@@ -7,6 +7,7 @@ passed, 1 otherwise.
 
 import json
 import signal
+from collections.abc import Callable
 
 import anyio
 
@@ -25,15 +26,20 @@ def _done(snapshot: Snapshot) -> bool:
     return all(g.status is Status.PASS or (not g.critical and g.attempts > 0) for g in snapshot.gates)
 
 
-async def run_checks(config: Config, gates: tuple[GateSpec, ...]) -> tuple[Snapshot, int | None]:
-    """The final state, and the stop signal that cut the run short (if any)."""
-    s = config.settings
-    store = StateStore(gates)
-    engine = GateEngine(store, Backoff(s.backoff_initial, s.backoff_max), s.check_interval)
+async def run_to_verdict(
+    store: StateStore,
+    engine: GateEngine,
+    gates: tuple[GateSpec, ...],
+    done: Callable[[Snapshot], bool],
+    deadline: float,
+    *,
+    adopt_orphans: bool,
+) -> int | None:
+    """Run ``gates`` once (no re-checks) until ``done`` or the deadline; the stop signal that cut
+    the run short, if any. Shared by ``check`` and ``wait``."""
     stopped_by: int | None = None
-    adopt = processes.should_adopt_orphans(s.subreaper)
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGQUIT) as signals:
-        async with processes.managed(adopt_orphans=adopt), anyio.create_task_group() as tg:
+        async with processes.managed(adopt_orphans=adopt_orphans), anyio.create_task_group() as tg:
 
             async def stop_on_signal() -> None:
                 nonlocal stopped_by
@@ -43,10 +49,20 @@ async def run_checks(config: Config, gates: tuple[GateSpec, ...]) -> tuple[Snaps
 
             tg.start_soon(stop_on_signal)
             tg.start_soon(engine.run, gates, False)
-            with anyio.move_on_after(s.startup_timeout):
-                while not _done(store.snapshot()):
+            with anyio.move_on_after(deadline):
+                while not done(store.snapshot()):
                     await store.wait_changed()
             tg.cancel_scope.cancel()
+    return stopped_by
+
+
+async def run_checks(config: Config, gates: tuple[GateSpec, ...]) -> tuple[Snapshot, int | None]:
+    """The final state, and the stop signal that cut the run short (if any)."""
+    s = config.settings
+    store = StateStore(gates)
+    engine = GateEngine(store, Backoff(s.backoff_initial, s.backoff_max), s.check_interval)
+    adopt = processes.should_adopt_orphans(s.subreaper)
+    stopped_by = await run_to_verdict(store, engine, gates, _done, s.startup_timeout, adopt_orphans=adopt)
     return store.snapshot(), stopped_by
 
 

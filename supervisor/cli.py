@@ -301,11 +301,12 @@ def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
     from supervisor import waitcmd
     from supervisor.backoff import Backoff
     from supervisor.durations import parse_duration
-    from supervisor.gatespec import GateUrlError, build_gate, resolve_env_url
+    from supervisor.gatespec import GateSpec, GateUrlError, build_gate, resolve_env_url
     from supervisor.redaction import redact_text
     from supervisor.urlparts import mask_unparsed
 
-    problems, specs = [], []
+    problems: list[str] = []
+    specs: list[GateSpec] = []
     durations = {}
     for flag, text in (("--timeout", args.timeout), ("--attempt-timeout", args.attempt_timeout)):
         try:
@@ -332,7 +333,7 @@ def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
 
     async def wait() -> int:
         snapshot, stopped_by, passed = await waitcmd.wait_for(
-            specs,
+            tuple(specs),
             deadline=durations["--timeout"],
             backoff=Backoff(0.1, 2.0),
             emit=lambda line: _write(sys.stdout, line + "\n"),

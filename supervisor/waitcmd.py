@@ -12,13 +12,11 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
-import anyio
-
-from supervisor import exitcodes, processes
+from supervisor import exitcodes
 from supervisor.backoff import Backoff
+from supervisor.checkcmd import run_to_verdict
 from supervisor.engine import GateEngine
 from supervisor.gatespec import GateSpec
 from supervisor.gatestate import GateState, Status
@@ -33,13 +31,12 @@ def _line(state: GateState) -> str:
 
 
 async def wait_for(
-    targets: Sequence[GateSpec], *, deadline: float, backoff: Backoff, emit: Any
+    targets: tuple[GateSpec, ...], *, deadline: float, backoff: Backoff, emit: Callable[[str], None]
 ) -> tuple[Snapshot, int | None, bool]:
     """(final state, the stop signal if one came, whether every target passed)."""
     store = StateStore(targets)
     engine = GateEngine(store, backoff, check_interval=1.0)
     reported: set[str] = set()
-    stopped_by: int | None = None
 
     def report(_before: Snapshot, after: Snapshot) -> None:
         for state in after.gates:
@@ -48,21 +45,9 @@ async def wait_for(
                 emit(_line(state))
 
     store.subscribe(report)
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGQUIT) as signals:
-        async with processes.managed(adopt_orphans=False), anyio.create_task_group() as tg:
-
-            async def stop_on_signal() -> None:
-                nonlocal stopped_by
-                async for signum in signals:
-                    stopped_by = signum
-                    tg.cancel_scope.cancel()
-
-            tg.start_soon(stop_on_signal)
-            tg.start_soon(engine.run, targets, False)
-            with anyio.move_on_after(deadline):
-                while len(reported) < len(targets):
-                    await store.wait_changed()
-            tg.cancel_scope.cancel()
+    stopped_by = await run_to_verdict(
+        store, engine, targets, lambda _: len(reported) == len(targets), deadline, adopt_orphans=False
+    )
     return store.snapshot(), stopped_by, len(reported) == len(targets)
 
 
