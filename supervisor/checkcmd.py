@@ -23,7 +23,8 @@ from supervisor.state import StateStore
 
 
 def _done(snapshot: Snapshot) -> bool:
-    return all(g.status is Status.PASS or (not g.critical and g.attempts > 0) for g in snapshot.gates)
+    settled = (Status.PASS, Status.SKIPPED)
+    return all(g.status in settled or (not g.critical and g.attempts > 0) for g in snapshot.gates)
 
 
 async def run_to_verdict(
@@ -71,8 +72,8 @@ def report_text(snapshot: Snapshot) -> str:
     width = max((len(g.name) for g in snapshot.gates), default=4)
     for g in snapshot.gates:
         took = "" if g.last_duration is None else f"{g.last_duration * 1000:.0f} ms"
-        mark = "+" if g.status is Status.PASS else "-"
-        detail = "ok" if g.status is Status.PASS else f"{gate_reason(g)}"
+        mark = "+" if g.status in (Status.PASS, Status.SKIPPED) else "-"
+        detail = "ok" if g.status is Status.PASS else f"{g.skipped_because}" if g.skipped_because else gate_reason(g)
         note = "" if g.critical else " (non-critical)"
         counts = f"{took:>8}  {g.attempts} attempt(s)"
         lines.append(f"[{mark}] {g.name:<{width}}  {g.status:<7} {counts}  {g.target}  {detail}{note}")

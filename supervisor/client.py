@@ -110,7 +110,8 @@ def render_status(doc: dict[str, Any]) -> str:
     for name, entries in doc.get("checks", {}).items():
         entry = entries[0]
         note = entry.get("output") or entry.get("target") or ""
-        status = entry.get("status", "?") + ("" if entry.get("critical", True) else " (non-critical)")
+        status = "skipped" if entry.get("skipped") else entry.get("status", "?")
+        status += "" if entry.get("critical", True) else " (non-critical)"
         rows.append((name, status, str(entry.get("attempts", 0)), _since(entry.get("lastSuccess")), note))
     if len(rows) == 1:
         return "\n".join([*lines, "no gates or pre-start tasks configured"]) + "\n"

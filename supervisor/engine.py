@@ -97,4 +97,6 @@ class GateEngine:
         """Run all gates at once until cancelled (or, without recheck, until every one passed)."""
         async with anyio.create_task_group() as tg:
             for spec in specs:
+                if spec.skipped_because:
+                    continue  # reported as skipped by the store; nothing to check
                 tg.start_soon(self.run_gate, spec, recheck, name=f"gate {spec.name}")

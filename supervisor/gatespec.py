@@ -51,6 +51,8 @@ class GateSpec:
     path: str = ""  # sqlite: the file; http: the request target
     argv: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
+    must_exist: bool = False  # sqlite: the file must exist (else a missing file in a writable directory passes)
+    skipped_because: str | None = None  # ONLY_IF_SET names a variable that is not set: never checked
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class ParsedUrl:
     path: str = ""
     argv: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
+    must_exist: bool = False
 
 
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -127,9 +130,12 @@ def _parse(url: str) -> ParsedUrl:
             )
         return ParsedUrl(kind, url, variables=names)
     if kind == "sqlite":
-        if not rest.startswith("///") or len(rest) <= 3:
+        path, _, query = rest.partition("?")
+        if not path.startswith("///") or len(path) <= 3:
             raise urlparts.UrlError("expected sqlite:///relative/path.db or sqlite:////absolute/path.db")
-        return ParsedUrl(kind, url, path=rest[3:])
+        if query not in ("", "must_exist=true", "must_exist=false"):
+            raise urlparts.UrlError("the only sqlite: option is ?must_exist=true (the file must exist already)")
+        return ParsedUrl(kind, url, path=path[3:], must_exist=query == "must_exist=true")
     return _authority(kind, url)
 
 
@@ -174,6 +180,21 @@ def build_gate(
         path=parsed.path,
         argv=parsed.argv,
         variables=parsed.variables,
+        must_exist=parsed.must_exist,
+    )
+
+
+def skipped_gate(name: str, url: str, variable: str, *, critical: bool) -> GateSpec:
+    """A gate that is not checked at all because ``variable`` is not set (ONLY_IF_SET)."""
+    kind = KINDS.get(url.partition(":")[0].lower(), "env")
+    shown = url if url.startswith("env:") else urlparts.mask_unparsed(url)
+    return GateSpec(
+        name=name,
+        kind=kind,
+        url=url,
+        display=shown,
+        critical=critical,
+        skipped_because=f"{variable} is not set",
     )
 
 

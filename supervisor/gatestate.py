@@ -12,6 +12,7 @@ class Status(StrEnum):
     PENDING = "pending"  # no attempt has finished yet
     PASS = "pass"
     FAIL = "fail"
+    SKIPPED = "skipped"  # not checked at all: its ONLY_IF_SET variable is not set
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,12 @@ class GateState:
     last_attempt: float | None = None
     last_duration: float | None = None  # seconds
     ever_passed: bool = False
+    skipped_because: str | None = None  # why the gate is not checked ("REDIS_URL is not set")
 
     @property
     def holds_readiness(self) -> bool:
         """True when this gate keeps the supervisor from being ready."""
-        return self.critical and self.status is not Status.PASS
+        return self.critical and self.status not in (Status.PASS, Status.SKIPPED)
 
     @property
     def settled(self) -> bool:

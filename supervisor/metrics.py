@@ -39,6 +39,8 @@ class Metrics:
         if after.app_probe is not None:
             gates.append((before.app_probe, after.app_probe))
         for old, new in gates:
+            if new.skipped_because:
+                continue  # not checked: neither up nor down
             self.gate_up.labels(new.name).set(1 if new.status == "pass" else 0)
             if old is None or new.attempts > old.attempts:
                 result = "pass" if new.consecutive_failures == 0 else "fail"

@@ -94,6 +94,7 @@ class Check:
     ok: bool
     critical: bool
     reason: str | None = None  # why not ok (already redacted)
+    skipped: str | None = None  # ok because it is not checked at all, and why
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ def gate_reason(gate: GateState) -> str:
 
 
 def gate_check(gate: GateState) -> Check:
+    if gate.status is Status.SKIPPED:
+        return Check(gate.name, True, gate.critical, skipped=gate.skipped_because)
     ok = gate.status is Status.PASS
     return Check(gate.name, ok, gate.critical, None if ok else gate_reason(gate))
 

@@ -32,6 +32,7 @@ from supervisor.gatespec import (
     build_gate,
     gunicorn_bind_probe,
     resolve_env_url,
+    skipped_gate,
 )
 from supervisor.redaction import redact_text, register
 from supervisor.urlparts import mask_unparsed, secrets_in_text
@@ -132,6 +133,11 @@ class GateSettings(BaseModel):
     failure_threshold: WholeNumber = Field(
         1, ge=1, description="consecutive failed re-checks before a passing gate fails"
     )
+    only_if_set: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="check the gate only when this environment variable is set and not empty; else it is skipped",
+    )
 
 
 class FileSchema(BaseModel):
@@ -151,6 +157,7 @@ _ACCEPTED = {
     "critical": "true or false",
     "startup_only": "true or false",
     "failure_threshold": "a whole number >= 1",
+    "only_if_set": "an environment variable name, e.g. REDIS_URL",
     "restart": "never, on-failure or always",
     "restart_limit": "a whole number >= 0",
     "on_restart_limit": "`exit` or `degraded`",
@@ -419,11 +426,14 @@ def _build_gates(
                 if err["type"] == "extra_forbidden":
                     problems.append(
                         f"{origin}: unknown gate setting {attr!r}; accepted: url, timeout, critical, "
-                        "startup_only, failure_threshold"
+                        "startup_only, failure_threshold, only_if_set"
                     )
                 else:
                     shown = _show(values.get(attr))
                     problems.append(f"{origin}={shown}: expected {_accepted(attr, err['msg'])}")
+            continue
+        if model.only_if_set and not environ.get(model.only_if_set):
+            specs.append(skipped_gate(name, model.url, model.only_if_set, critical=model.critical))
             continue
         try:
             url = resolve_env_url(model.url, environ)

@@ -26,6 +26,8 @@ def initial_state(spec: GateSpec) -> GateState:
         critical=spec.critical,
         startup_only=spec.startup_only,
         failure_threshold=spec.failure_threshold,
+        status=Status.SKIPPED if spec.skipped_because else Status.PENDING,
+        skipped_because=spec.skipped_because,
     )
 
 

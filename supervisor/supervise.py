@@ -104,6 +104,9 @@ class Supervisor:
             len(c.gates),
             ", ".join(f"{g.name}={g.display}" for g in c.gates) or "none",
         )
+        for g in c.gates:
+            if g.skipped_because:
+                log.info("gate %s skipped: %s (ONLY_IF_SET)", g.name, g.skipped_because, extra={"gate": g.name})
         if self.table is not None and self.table.adopt_orphans:
             log.info("reaping orphaned processes (%s)", "PID 1" if os.getpid() == 1 else "child subreaper")
         if c.app_probe is not None:

@@ -1,10 +1,14 @@
 """SQLite: open the file read-only and run ``SELECT 1``.
 
 Read-only (``mode=ro``) so that a gate never creates an empty database where the app expects a
-real one. sqlite3 blocks, so the attempt runs in a worker thread that is abandoned on timeout
-(a locked database then cannot stall the event loop), at most one per gate (``blocking``).
+real one. A file that does not exist yet passes when its directory is writable: with SQLite the
+database is created by the app or its ``migrate`` task, which run only after the gates pass,
+so requiring the file would keep a minimal configuration from ever becoming ready;
+``?must_exist=true`` requires it. sqlite3 blocks, so the attempt runs in a worker thread that is
+abandoned on timeout (a locked database cannot stall the event loop), at most one per gate.
 """
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -12,8 +16,15 @@ from supervisor.drivers import GateFailure, blocking
 from supervisor.gatespec import GateSpec
 
 
-def _probe(path: str, timeout: float) -> None:
-    uri = Path(path).absolute().as_uri() + "?mode=ro"
+def _probe(path: str, timeout: float, must_exist: bool) -> str | None:
+    file = Path(path)
+    if not must_exist and not file.exists():
+        # the app (or its migrate task) creates it: what matters now is that it can
+        folder = file.absolute().parent
+        if folder.is_dir() and os.access(folder, os.W_OK | os.X_OK):
+            return "does not exist yet; its directory is writable"
+        raise GateFailure(f"{path}: does not exist, and {folder} is not a writable directory")
+    uri = file.absolute().as_uri() + "?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=timeout)
         try:
@@ -22,8 +33,8 @@ def _probe(path: str, timeout: float) -> None:
             conn.close()
     except sqlite3.Error as exc:
         raise GateFailure(f"{path}: {exc}") from None
+    return None
 
 
 async def check(spec: GateSpec) -> str | None:
-    await blocking.run(spec.name, _probe, spec.path, spec.timeout)
-    return None
+    return await blocking.run(spec.name, _probe, spec.path, spec.timeout, spec.must_exist)

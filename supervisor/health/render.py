@@ -17,6 +17,8 @@ def _iso(epoch: float | None) -> str | None:
 
 
 def check_line(check: Check) -> str:
+    if check.skipped:
+        return f"[+]{check.name} skipped: {check.skipped}"
     if check.ok:
         return f"[+]{check.name} ok"
     note = "" if check.critical else " (non-critical)"
@@ -30,7 +32,8 @@ def verbose_text(verdict: Verdict, endpoint: str = "readyz") -> str:
 
 
 def gate_json(gate: GateState, snapshot: Snapshot) -> dict[str, Any]:
-    status = "pass" if gate.status is Status.PASS else "fail" if gate.critical else "warn"
+    ok = gate.status in (Status.PASS, Status.SKIPPED)
+    status = "pass" if ok else "fail" if gate.critical else "warn"
     entry: dict[str, Any] = {
         "componentId": gate.name,
         "componentType": gate.kind,
@@ -44,7 +47,10 @@ def gate_json(gate: GateState, snapshot: Snapshot) -> dict[str, Any]:
         "target": gate.target,
         "lastSuccess": _iso(gate.last_success),
     }
-    if gate.status is not Status.PASS:
+    if gate.status is Status.SKIPPED:
+        entry["skipped"] = True
+        entry["output"] = f"skipped: {gate.skipped_because}"
+    elif gate.status is not Status.PASS:
         entry["output"] = gate_reason(gate)
     elif gate.last_error:
         entry["output"] = f"last attempt failed (below the failure threshold): {gate.last_error}"

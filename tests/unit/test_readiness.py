@@ -12,6 +12,7 @@ from supervisor.readiness import (
     advance,
     decide,
     failing_critical_gates,
+    gate_check,
 )
 
 RUNNING = ChildInfo(ChildStatus.RUNNING, pid=42)
@@ -133,3 +134,14 @@ class TestRestartsAndGivingUp:
         assert [c.name for c in decide(snap).failing] == ["prestart-migrate", APP_PROCESS]
         done = record_success(task, now=1, duration=1)
         assert decide(Snapshot(Phase.RUNNING, (), RUNNING, prestart=(done,))).ready
+
+
+def test_a_skipped_gate_never_holds_readiness_and_says_why() -> None:
+    from supervisor.health.render import check_line
+
+    skipped = GateState(
+        "cache", "redis", "env:REDIS_URL", status=Status.SKIPPED, skipped_because="REDIS_URL is not set"
+    )
+    assert not skipped.holds_readiness
+    check = gate_check(skipped)
+    assert check.ok and check_line(check) == "[+]cache skipped: REDIS_URL is not set"
