@@ -133,8 +133,6 @@ REDIS_OPTIONS: dict[str, type | object] = {
     "health_check_interval": int,
     "protocol": int,
     "client_name": str,
-    "lib_name": str,
-    "lib_version": str,
     "username": str,
     "password": str,
     "encoding": str,
