@@ -99,52 +99,27 @@ def base_image(podman: Podman) -> str:
     return tag
 
 
-@pytest.fixture(scope="session")
-def image(podman: Podman, base_image: str) -> str:
-    """docker/Dockerfile as users build it, on the local base."""
-    tag = "localhost/container-supervisor:test"
+def build(podman: Podman, dockerfile: str, tag: str, build_arg: str) -> str:
+    """``dockerfile`` built as users build it (``--format docker`` keeps the HEALTHCHECK)."""
     podman.run(
-        "build",
-        "--format",
-        "docker",
-        "--network",
-        "host",
-        "--pull=never",
-        "--build-arg",
-        f"PYTHON_IMAGE={base_image}",
-        "-f",
-        "docker/Dockerfile",
-        "-t",
-        tag,
-        ".",
+        *("build", "--format", "docker", "--network", "host", "--pull=never"),
+        *("--build-arg", build_arg, "-f", dockerfile, "-t", tag, "."),
         cwd=ROOT,
         timeout=900,
     )
     return tag
+
+
+@pytest.fixture(scope="session")
+def image(podman: Podman, base_image: str) -> str:
+    """docker/Dockerfile on the local base."""
+    return build(podman, "docker/Dockerfile", "localhost/container-supervisor:test", f"PYTHON_IMAGE={base_image}")
 
 
 @pytest.fixture(scope="session")
 def django_image(podman: Podman, image: str) -> str:
     """examples/django/Dockerfile, FROM the image above, as a user would build their app."""
-    tag = "localhost/cs-django:test"
-    podman.run(
-        "build",
-        "--format",
-        "docker",
-        "--network",
-        "host",
-        "--pull=never",
-        "--build-arg",
-        f"SUPERVISOR_IMAGE={image}",
-        "-f",
-        "examples/django/Dockerfile",
-        "-t",
-        tag,
-        ".",
-        cwd=ROOT,
-        timeout=900,
-    )
-    return tag
+    return build(podman, "examples/django/Dockerfile", "localhost/cs-django:test", f"SUPERVISOR_IMAGE={image}")
 
 
 class Container:
