@@ -126,3 +126,14 @@ def test_compose_waits_for_readiness_where_a_service_depends_on_it() -> None:
         for dependency, condition in (service.get("depends_on") or {}).items():
             if condition.get("condition") == "service_healthy" and dependency == "web":
                 assert compose["services"]["web"]["healthcheck"]["test"][-1] == "ready", name
+
+
+def test_the_ci_workflow_validates_against_the_github_workflow_schema() -> None:
+    exe = shutil.which("check-jsonschema") or pytest.fail("check-jsonschema comes with the test extra")
+    r = subprocess.run(
+        [exe, "--builtin-schema", "vendor.github-workflows", str(ROOT / "deploy" / "ci" / "github-actions.yml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
