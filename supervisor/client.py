@@ -17,9 +17,9 @@ from typing import Any
 import h11
 
 from supervisor import exitcodes
+from supervisor.addresses import reachable
 
 DEFAULT_PORT = 8081
-_WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
 
 
 class UsageError(ValueError):
@@ -36,7 +36,7 @@ class Answer:
 def address(host: str | None, port: str | None, environ: dict[str, str] | None = None) -> tuple[str, int]:
     env = os.environ if environ is None else environ
     host = host if host is not None else env.get("SUPERVISOR_HEALTH_HOST", "127.0.0.1")
-    host = _WILDCARDS.get(host.strip(), host.strip().strip("[]"))
+    host = reachable(host)
     raw = port if port is not None else env.get("SUPERVISOR_HEALTH_PORT", str(DEFAULT_PORT))
     origin = "--port" if port is not None else "SUPERVISOR_HEALTH_PORT"
     if not raw.strip().isdigit() or not 1 <= int(raw) <= 65535:

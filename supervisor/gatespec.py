@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from supervisor import cmdline, urlparts
+from supervisor.addresses import reachable
 from supervisor.redaction import register
 
 KINDS = {
@@ -232,9 +233,5 @@ def gunicorn_bind_probe(argv: tuple[str, ...]) -> str | None:
     host, sep, port = bind.rpartition(":")
     if not sep or not port.isdigit():
         return None
-    host = host.strip("[]")
-    if host in ("", "0.0.0.0"):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
+    host = reachable(host)
     return f"tcp://[{host}]:{port}" if ":" in host else f"tcp://{host}:{port}"

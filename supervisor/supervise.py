@@ -17,6 +17,7 @@ import anyio
 import anyio.abc
 
 from supervisor import exitcodes, logs, processes
+from supervisor.addresses import reachable
 from supervisor.backoff import Backoff
 from supervisor.durations import format_duration
 from supervisor.engine import GateEngine
@@ -96,7 +97,7 @@ class Supervisor:
 
     def _announce(self) -> None:
         s, c = self.config.settings, self.config
-        host = "127.0.0.1" if s.health_host in ("0.0.0.0", "") else s.health_host
+        host = reachable(s.health_host)
         log.info(
             "health endpoints on http://%s:%d/healthz /readyz /metrics; %d gate(s): %s",
             host,

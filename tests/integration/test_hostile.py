@@ -42,13 +42,14 @@ def status_line(reply: bytes) -> str:
 def run_cli(*args: str, env: dict[str, str] | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
     kw.setdefault("stdout", subprocess.PIPE)
     kw.setdefault("stderr", subprocess.PIPE)
-    return subprocess.run(
+    result: subprocess.CompletedProcess[str] = subprocess.run(
         [*supervisor_argv(), *args],
         env=clean_env(**(env or {})),
         text=True,
         timeout=60,
         **kw,  # type: ignore[call-overload]
     )
+    return result
 
 
 # -- 1. no request reaches a 5xx by its shape -------------------------------------------------
@@ -278,7 +279,7 @@ DAEMONS = {
     "python-daemon": (
         "python3 -c 'import os,time,pathlib\nif os.fork(): os._exit(0)\nos.setsid()\nif os.fork(): os._exit(0)\n"
         'pathlib.Path("{r}").touch()\ntime.sleep({m})\' & {wait}; echo started; exit 0'
-    ),
+    ),  # pacing: the sleep is the daemon's own lifetime, not a wait in the test
 }
 
 

@@ -54,11 +54,11 @@ def test_hundreds_of_orphans_are_reaped_and_gates_keep_their_exit_codes(supervis
     s = supervise.run("sh", "-c", f"{orphans}; sleep 60", env=env, prefix=pid1_prefix())
     s.wait_ready()
 
-    def non_critical_settled() -> dict[str, dict[str, object]] | None:
+    def non_critical_settled() -> dict[str, dict[str, object]]:
         # readiness waits only for critical gates: the others may still be on their first attempt
         doc = json.loads(s.get("/readyz?format=json").body)
         checks = {name: c[0] for name, c in doc["checks"].items()}
-        return checks if all(checks[n]["attempts"] for n in ("seven", "killed")) else None
+        return checks if all(checks[n]["attempts"] for n in ("seven", "killed")) else {}
 
     checks = wait_until(non_critical_settled, 10, "the non-critical gates' first verdicts")
     assert checks["seven"]["status"] == "warn" and checks["seven"]["output"] == "exit status 7"
