@@ -13,18 +13,17 @@ import anyio
 
 from supervisor import exitcodes, processes
 from supervisor.backoff import Backoff
+from supervisor.checks import APP_PROCESS, Status
 from supervisor.engine import GateEngine
 from supervisor.gatespec import GateSpec
-from supervisor.gatestate import Status
-from supervisor.health.render import gate_json
-from supervisor.readiness import Snapshot, decide, gate_reason
+from supervisor.health.render import check_json
+from supervisor.readiness import Snapshot, decide, holding
 from supervisor.settings import Config
 from supervisor.state import StateStore
 
 
 def _done(snapshot: Snapshot) -> bool:
-    settled = (Status.PASS, Status.SKIPPED)
-    return all(g.status in settled or (not g.critical and g.attempts > 0) for g in snapshot.gates)
+    return all(g.satisfied or (not g.critical and g.attempts > 0) for g in snapshot.gates)
 
 
 async def run_to_verdict(
@@ -60,7 +59,7 @@ async def run_to_verdict(
 async def run_checks(config: Config, gates: tuple[GateSpec, ...]) -> tuple[Snapshot, int | None]:
     """The final state, and the stop signal that cut the run short (if any)."""
     s = config.settings
-    store = StateStore(gates)
+    store = StateStore.of_gates(gates)
     engine = GateEngine(store, Backoff(s.backoff_initial, s.backoff_max), s.check_interval)
     adopt = processes.should_adopt_orphans(s.subreaper)
     stopped_by = await run_to_verdict(store, engine, gates, _done, s.startup_timeout, adopt_orphans=adopt)
@@ -72,24 +71,25 @@ def report_text(snapshot: Snapshot) -> str:
     width = max((len(g.name) for g in snapshot.gates), default=4)
     for g in snapshot.gates:
         took = "" if g.last_duration is None else f"{g.last_duration * 1000:.0f} ms"
-        mark = "+" if g.status in (Status.PASS, Status.SKIPPED) else "-"
-        detail = "ok" if g.status is Status.PASS else f"{g.skipped_because}" if g.skipped_because else gate_reason(g)
+        mark = "+" if g.satisfied else "-"
+        passed = "ok" + (f" ({g.detail})" if g.detail else "")
+        detail = passed if g.status is Status.PASS else g.skipped_because or g.reason
         note = "" if g.critical else " (non-critical)"
         counts = f"{took:>8}  {g.attempts} attempt(s)"
         lines.append(f"[{mark}] {g.name:<{width}}  {g.status:<7} {counts}  {g.target}  {detail}{note}")
-    ok = all(not g.holds_readiness for g in snapshot.gates)
+    ok = not holding(snapshot.gates)
     lines.append(f"check {'passed' if ok else 'failed'}")
     return "\n".join(lines) + "\n"
 
 
 def report_json(snapshot: Snapshot) -> str:
-    verdict = decide(snapshot, exclude=("app-process",))
+    verdict = decide(snapshot, exclude=(APP_PROCESS,))
     report = {
         "status": "pass" if verdict.ready else "fail",
-        "checks": {g.name: [gate_json(g, snapshot)] for g in snapshot.gates},
+        "checks": {g.name: [check_json(g, snapshot)] for g in snapshot.gates},
     }
     return json.dumps(report, indent=2) + "\n"
 
 
 def exit_code(snapshot: Snapshot) -> int:
-    return exitcodes.OK if all(not g.holds_readiness for g in snapshot.gates) else exitcodes.CHECK_FAILED
+    return exitcodes.CHECK_FAILED if holding(snapshot.gates) else exitcodes.OK

@@ -394,11 +394,19 @@ def effective(config: "Config") -> dict[str, Any]:
             "critical": g.critical,
             "startup_only": g.startup_only,
             "failure_threshold": g.failure_threshold,
+            "after": list(g.after),
         }
         for g in config.gates
     }
     out: dict[str, Any] = {"config_file": shown(config.config_file), **settings, "gates": gates}
-    out["prestart"] = {t.name: [redact_text(a) for a in t.argv] for t in config.prestart}
+    out["prestart"] = {
+        t.name: {
+            "command": [redact_text(a) for a in t.argv],
+            "after": list(t.after),
+            "timeout": format_duration(t.timeout) if t.timeout is not None else None,
+        }
+        for t in config.prestart
+    }
     out["app_probe"] = config.app_probe.display if config.app_probe else None
     out["app_probe_source"] = config.app_probe_source
     return out
@@ -414,11 +422,17 @@ def _config(config: "Config", *, as_json: bool) -> int:
         if key in ("gates", "prestart"):
             continue
         lines.append(f"{key:<24} {value if value is not None else '-'}")
-    for name, argv in data["prestart"].items():
-        lines.append(f"prestart {name}: {' '.join(argv)}")
+    for name, task in data["prestart"].items():
+        lines.append(f"prestart {name}: {' '.join(task['command'])}")
+        lines.append(f"  {'after':<22} {', '.join(task['after']) or '-'}")
+        if task["timeout"]:
+            lines.append(f"  {'timeout':<22} {task['timeout']}")
     for name, gate in data["gates"].items():
         lines.append(f"gate {name}:")
-        lines += [f"  {key:<22} {value}" for key, value in gate.items()]
+        lines += [
+            f"  {key:<22} {', '.join(value) or '-' if isinstance(value, list) else value}"
+            for key, value in gate.items()
+        ]
     _write(sys.stdout, "\n".join(lines) + "\n")
     for warning in config.warnings:
         _say(f"warning: {warning}")

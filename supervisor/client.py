@@ -106,18 +106,27 @@ def render_status(doc: dict[str, Any]) -> str:
         + (f", exit code {child['exitCode']}" if child.get("exitCode") is not None else "")
         + (f", {child['restarts']} restart(s)" if child.get("restarts") else ""),
     ]
-    rows = [("CHECK", "STATUS", "ATTEMPTS", "LAST PASS", "TARGET / LAST ERROR")]
+    rows = [("CHECK", "STATUS", "ATTEMPTS", "LAST PASS", "WAITS FOR", "TARGET / LAST ERROR")]
     for name, entries in doc.get("checks", {}).items():
         entry = entries[0]
         note = entry.get("output") or entry.get("target") or ""
         status = "skipped" if entry.get("skipped") else entry.get("status", "?")
         status += "" if entry.get("critical", True) else " (non-critical)"
-        rows.append((name, status, str(entry.get("attempts", 0)), _since(entry.get("lastSuccess")), note))
+        after = ",".join(entry.get("after") or []) or "-"
+        rows.append((name, status, str(entry.get("attempts", 0)), _since(entry.get("lastSuccess")), after, note))
     if len(rows) == 1:
         return "\n".join([*lines, "no gates or pre-start tasks configured"]) + "\n"
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for row in rows:
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+    timeline = doc.get("timeline") or {}
+    steps = [
+        f"{label} after {timeline[key]:.3f} s"
+        for key, label in (("spawnedAfter", "app spawned"), ("readyAfter", "ready"))
+        if isinstance(timeline.get(key), int | float)
+    ]
+    if steps:
+        lines.append("start-up: " + ", ".join(steps))
     if doc.get("status") != "pass" and doc.get("output"):
         lines.append(f"not ready: {doc['output']}")
     return "\n".join(lines) + "\n"

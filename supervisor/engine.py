@@ -16,11 +16,11 @@ import anyio.to_thread
 
 from supervisor import logs
 from supervisor.backoff import Backoff
+from supervisor.checks import Status, record_failure, record_start, record_success
 from supervisor.drivers import GateFailure, module_name, one_line
 from supervisor.durations import format_duration
 from supervisor.gatespec import GateSpec
-from supervisor.gatestate import Status, record_failure, record_success
-from supervisor.readiness import Phase
+from supervisor.readiness import Phase, prerequisites_pass
 from supervisor.redaction import redact_text
 from supervisor.state import StateStore
 
@@ -55,11 +55,15 @@ class GateEngine:
 
     async def attempt(self, spec: GateSpec, check: Check) -> bool:
         """One bounded attempt; its outcome goes to the store. True when it passed."""
+        state = self._store.get(spec.name)
+        if state.started is None:
+            self._store.set(record_start(state, now=self._wall()))
         started = time.monotonic()
         error: str | None = None
+        detail: str | None = None
         with anyio.move_on_after(spec.timeout) as deadline:
             try:
-                await check(spec)
+                detail = await check(spec)
             except GateFailure as exc:
                 error = str(exc)
             except Exception as exc:  # a driver bug or an unexpected library error: report, keep going
@@ -68,15 +72,18 @@ class GateEngine:
         if deadline.cancelled_caught:
             error = f"timed out after {format_duration(spec.timeout)}"
         duration = time.monotonic() - started
-        state = self._store.gate(spec.name)
+        state = self._store.get(spec.name)
         if error is None:
-            self._store.set_gate(record_success(state, now=self._wall(), duration=duration))
+            shown = redact_text(detail) if detail else None
+            self._store.set(record_success(state, now=self._wall(), duration=duration, detail=shown))
             return True
-        self._store.set_gate(record_failure(state, now=self._wall(), duration=duration, error=redact_text(error)))
+        self._store.set(record_failure(state, now=self._wall(), duration=duration, error=redact_text(error)))
         return False
 
     async def run_gate(self, spec: GateSpec, recheck: bool) -> None:
-        check = await load_driver(spec.kind)
+        check = await load_driver(spec.kind)  # at once, also when the gate has to wait
+        if self._store.get(spec.name).after:  # the start-up order: wait for what it names first
+            await self._store.wait_for(lambda snap: prerequisites_pass(snap, self._store.get(spec.name)))
         retry = 0
         while True:
             if await self.attempt(spec, check):
@@ -87,7 +94,7 @@ class GateEngine:
                 continue
             at_max = self._store.phase is Phase.DEGRADED
             delay = self._backoff.delay(retry, self._rng, at_maximum=at_max)
-            if self._store.gate(spec.name).status is Status.PASS:
+            if self._store.get(spec.name).status is Status.PASS:
                 # below its failure threshold: keep the re-check rhythm, a blip is not an outage
                 delay = min(delay, self._interval)
             retry += 1

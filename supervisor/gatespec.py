@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from supervisor import cmdline, urlparts
-from supervisor.addresses import reachable
 from supervisor.redaction import register
 
 KINDS = {
@@ -54,6 +53,7 @@ class GateSpec:
     variables: tuple[str, ...] = ()
     must_exist: bool = False  # sqlite: the file must exist (else a missing file in a writable directory passes)
     skipped_because: str | None = None  # ONLY_IF_SET names a variable that is not set: never checked
+    after: tuple[str, ...] = ()  # check names to wait for before the first attempt (the graph's)
 
 
 @dataclass(frozen=True)
@@ -197,41 +197,3 @@ def skipped_gate(name: str, url: str, variable: str, *, critical: bool) -> GateS
         critical=critical,
         skipped_because=f"{variable} is not set",
     )
-
-
-def gunicorn_args(argv: tuple[str, ...]) -> tuple[str, ...] | None:
-    """gunicorn's own arguments when ``argv`` runs gunicorn (``gunicorn ...`` or
-    ``python -m gunicorn ...``), else None."""
-    first = argv[0].rsplit("/", 1)[-1] if argv else ""
-    if first == "gunicorn":
-        return argv[1:]
-    if first.startswith("python") and argv[1:3] == ("-m", "gunicorn"):
-        return argv[3:]
-    return None
-
-
-def gunicorn_bind_probe(argv: tuple[str, ...]) -> str | None:
-    """``tcp://host:port`` of gunicorn's first ``--bind``/``-b`` when given as host:port.
-
-    Wildcard addresses are probed on loopback, which is where the supervisor can reach them.
-    """
-    args = gunicorn_args(argv)
-    if args is None:
-        return None
-    bind: str | None = None
-    for i, arg in enumerate(args):
-        if arg in ("-b", "--bind") and i + 1 < len(args):
-            bind = args[i + 1]
-        elif arg.startswith("--bind="):
-            bind = arg.split("=", 1)[1]
-        elif arg.startswith("-b") and len(arg) > 2:
-            bind = arg[2:]
-        if bind is not None:
-            break
-    if bind is None or bind.startswith(("unix:", "fd://")) or "/" in bind:
-        return None
-    host, sep, port = bind.rpartition(":")
-    if not sep or not port.isdigit():
-        return None
-    host = reachable(host)
-    return f"tcp://[{host}]:{port}" if ":" in host else f"tcp://{host}:{port}"

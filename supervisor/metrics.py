@@ -9,7 +9,7 @@ supervisor is already listening, since it is not needed to answer /healthz.
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.exposition import choose_encoder
 
-from supervisor.gatestate import GateState
+from supervisor.checks import CheckState
 from supervisor.readiness import Phase, Snapshot, decide
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -33,20 +33,47 @@ class Metrics:
         )
         self.phase = Gauge("supervisor_phase", "1 for the current phase", ["phase"], registry=r)
         self.restarts = Counter("supervisor_child_restarts", "restarts of the app process", registry=r)
+        self.stage = Gauge(
+            "supervisor_startup_check_seconds",
+            "how long each check took from its first attempt to its first pass (a start-up stage)",
+            ["gate"],
+            registry=r,
+        )
+        self.milestone = Gauge(
+            "supervisor_startup_milestone_seconds",
+            "seconds from the supervisor's start to each milestone: spawned, ready",
+            ["milestone"],
+            registry=r,
+        )
+
+    def seed(self, snapshot: Snapshot) -> None:
+        """Count what happened before the metrics existed (they are loaded after listening)."""
+        for check in snapshot.checks:
+            if check.attempts:
+                self.checks.labels(check.name, "pass").inc(check.attempts - check.failures)
+                self.checks.labels(check.name, "fail").inc(check.failures)
+            if check.last_duration is not None:
+                self.duration.labels(check.name).observe(check.last_duration)
+        self.restarts.inc(snapshot.child.restarts)
+        self.observe(snapshot, snapshot)
 
     def observe(self, before: Snapshot, after: Snapshot) -> None:
-        gates: list[tuple[GateState | None, GateState]] = [(before.gate(g.name), g) for g in after.gates]
-        if after.app_probe is not None:
-            gates.append((before.app_probe, after.app_probe))
-        for old, new in gates:
+        checks: list[tuple[CheckState | None, CheckState]] = [(before.check(c.name), c) for c in after.checks]
+        for old, new in checks:
             if new.skipped_because:
                 continue  # not checked: neither up nor down
             self.gate_up.labels(new.name).set(1 if new.status == "pass" else 0)
-            if old is None or new.attempts > old.attempts:
+            if old is not None and new.attempts > old.attempts:
                 result = "pass" if new.consecutive_failures == 0 else "fail"
                 self.checks.labels(new.name, result).inc()
                 if new.last_duration is not None:
                     self.duration.labels(new.name).observe(new.last_duration)
+            if new.first_passed is not None:
+                self.stage.labels(new.name).set(new.first_passed - (new.started or new.first_passed))
+        timeline = after.timeline
+        for milestone, at in (("spawned", timeline.spawned), ("ready", timeline.ready)):
+            if at is not None:
+                self.milestone.labels(milestone).set(at - timeline.started)
         for phase in Phase:
             self.phase.labels(phase.value).set(1 if phase is after.phase else 0)
         self.ready.set(1 if decide(after).ready else 0)

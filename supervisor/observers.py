@@ -1,54 +1,46 @@
-"""Log lines derived from state changes: one line per gate verdict change, not per attempt.
+"""Log lines derived from state changes: one line per verdict change, not per attempt.
 
-Attempts themselves are logged at debug level; a gate flipping, the phase changing and the set of
-gates holding readiness back changing are what an operator needs to read.
+Attempts themselves are logged at debug level; a check flipping, the phase changing and the set of
+checks holding readiness back changing are what an operator needs to read. Gates, pre-start tasks
+and the app probe are logged alike, each named by its role.
 """
 
 from supervisor import logs
-from supervisor.gatestate import GateState, Status
-from supervisor.readiness import Phase, Snapshot, failing_critical_gates, gate_reason
+from supervisor.checks import CheckState, Status
+from supervisor.readiness import Phase, Snapshot, holding
 
 log = logs.get()
 
 
-def _gate_line(old: GateState | None, new: GateState) -> None:
+def _check_line(old: CheckState | None, new: CheckState) -> None:
     took = f"{(new.last_duration or 0) * 1000:.0f} ms"
+    noun = new.role.noun
+    extra = {"gate": new.name}
     if old is not None and new.attempts > old.attempts:
         log.debug(
-            "gate %s attempt %d: %s (%s)",
-            new.name,
-            new.attempts,
-            new.last_error or "passed",
-            took,
-            extra={"gate": new.name},
+            "%s %s attempt %d: %s (%s)", noun, new.name, new.attempts, new.last_error or "passed", took, extra=extra
         )
     if old is not None and old.status is new.status:
         return
     if new.status is Status.PASS:
-        log.info("gate %s passed after %d attempt(s) (%s)", new.name, new.attempts, took, extra={"gate": new.name})
+        log.info("%s %s passed after %d attempt(s) (%s)", noun, new.name, new.attempts, took, extra=extra)
     elif new.status is Status.FAIL:
         level = log.warning if (old is not None and old.status is Status.PASS) else log.info
-        level(
-            "gate %s failing: %s%s",
-            new.name,
-            gate_reason(new),
-            "" if new.critical else " (non-critical)",
-            extra={"gate": new.name},
-        )
+        level("%s %s failing: %s%s", noun, new.name, new.reason, "" if new.critical else " (non-critical)", extra=extra)
 
 
 def log_changes(before: Snapshot, after: Snapshot) -> None:
-    for new in after.gates:
-        _gate_line(before.gate(new.name), new)
-    if after.app_probe is not None:
-        _gate_line(before.app_probe, after.app_probe)
+    for new in after.checks:
+        _check_line(before.check(new.name), new)
     if before.phase is not after.phase:
         log.info("phase %s -> %s", before.phase, after.phase, extra={"phase": str(after.phase)})
     if after.phase is Phase.DEGRADED:
-        now_failing = failing_critical_gates(after.gates)
-        if before.phase is not Phase.DEGRADED or failing_critical_gates(before.gates) != now_failing:
+        now_failing = holding(after.checks)
+        if before.phase is not Phase.DEGRADED or [c.name for c in holding(before.checks)] != [
+            c.name for c in now_failing
+        ]:
             if now_failing:
-                reasons = "; ".join(f"{n}: {gate_reason(after.gate(n))}" for n in now_failing)  # type: ignore[arg-type]
+                reasons = "; ".join(f"{c.name}: {c.reason}" for c in now_failing)
                 log.warning("degraded: not ready because %s", reasons)
-            else:
-                log.warning("degraded: every critical gate passes now; starting the app")
+            elif after.child.status.value == "not-started":
+                log.warning("degraded: every critical check passes now; starting the app")

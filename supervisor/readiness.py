@@ -10,10 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from supervisor.gatestate import GateState, Status
-
-APP_PROCESS = "app-process"  # hyphenated: no environment-defined gate name can collide
-APP_PROBE = "app-probe"
+from supervisor.checks import APP_PROCESS, CheckState, Role, Status
 
 
 class Phase(StrEnum):
@@ -68,24 +65,39 @@ class ChildInfo:
 
 
 @dataclass(frozen=True)
+class Timeline:
+    """Wall-clock milestones of the start-up (epoch seconds), for /readyz JSON and /metrics."""
+
+    started: float = 0.0  # the supervisor began
+    spawned: float | None = None  # the app was first spawned
+    ready: float | None = None  # /readyz first answered 200
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything a probe may be told, captured at one instant."""
 
     phase: Phase
-    gates: tuple[GateState, ...]
+    checks: tuple[CheckState, ...]  # gates by name, then pre-start tasks, then the app probe
     child: ChildInfo = ChildInfo()
-    app_probe: GateState | None = None
     now: float = 0.0  # wall-clock time of the snapshot
-    prestart: tuple[GateState, ...] = ()  # pre-start tasks, named "prestart-<name>"
+    timeline: Timeline = Timeline()
+    version: int = 0  # bumped on every change: what was rendered for one version stays true
 
-    def gate(self, name: str) -> GateState | None:
-        return next((g for g in self.gates if g.name == name), None)
-
-    def find(self, name: str) -> GateState | None:
+    def check(self, name: str) -> CheckState | None:
         """A gate, a pre-start task or the app probe, by its check name."""
-        if self.app_probe is not None and name == self.app_probe.name:
-            return self.app_probe
-        return self.gate(name) or next((t for t in self.prestart if t.name == name), None)
+        return next((c for c in self.checks if c.name == name), None)
+
+    def of_role(self, role: Role) -> tuple[CheckState, ...]:
+        return tuple(c for c in self.checks if c.role is role)
+
+    @property
+    def gates(self) -> tuple[CheckState, ...]:
+        return self.of_role(Role.GATE)
+
+    @property
+    def app_probe(self) -> CheckState | None:
+        return next((c for c in self.checks if c.role is Role.APP_PROBE), None)
 
 
 @dataclass(frozen=True)
@@ -107,17 +119,11 @@ class Verdict:
         return tuple(c for c in self.checks if not c.ok)
 
 
-def gate_reason(gate: GateState) -> str:
-    if gate.status is Status.PENDING:
-        return "pending: no attempt has finished yet"
-    return gate.last_error or "failed"
-
-
-def gate_check(gate: GateState) -> Check:
-    if gate.status is Status.SKIPPED:
-        return Check(gate.name, True, gate.critical, skipped=gate.skipped_because)
-    ok = gate.status is Status.PASS
-    return Check(gate.name, ok, gate.critical, None if ok else gate_reason(gate))
+def state_check(state: CheckState) -> Check:
+    if state.status is Status.SKIPPED:
+        return Check(state.name, True, state.critical, skipped=state.skipped_because)
+    ok = state.status is Status.PASS
+    return Check(state.name, ok, state.critical, None if ok else state.reason)
 
 
 def process_check(snapshot: Snapshot) -> Check:
@@ -133,14 +139,16 @@ def process_check(snapshot: Snapshot) -> Check:
 
 
 def decide(snapshot: Snapshot, exclude: Iterable[str] = ()) -> Verdict:
-    """Ready when every critical gate passes, the app process runs and (if set) the app answers."""
+    """Ready when every critical check passes and the app process runs.
+
+    The app process is listed after the checks that come before it (gates and pre-start tasks)
+    and before the app probe, the order in which a reader follows the start-up.
+    """
     excluded = set(exclude)
-    checks = [gate_check(g) for g in snapshot.gates if g.name not in excluded]
-    checks += [gate_check(t) for t in snapshot.prestart if t.name not in excluded]
+    checks = [state_check(c) for c in snapshot.checks if c.role is not Role.APP_PROBE and c.name not in excluded]
     if APP_PROCESS not in excluded:
         checks.append(process_check(snapshot))
-    if snapshot.app_probe is not None and APP_PROBE not in excluded:
-        checks.append(gate_check(snapshot.app_probe))
+    checks += [state_check(c) for c in snapshot.of_role(Role.APP_PROBE) if c.name not in excluded]
     ready = snapshot.phase is not Phase.STOPPING and all(c.ok for c in checks if c.critical)
     return Verdict(ready, tuple(checks))
 
@@ -157,6 +165,15 @@ def describe_exit(code: int | None) -> str:
     return f"code {code}"
 
 
-def failing_critical_gates(gates: Iterable[GateState]) -> tuple[str, ...]:
-    """Names of critical gates that hold the startup back, in order; empty means spawn now."""
-    return tuple(g.name for g in gates if g.holds_readiness)
+def holding(checks: Iterable[CheckState]) -> tuple[CheckState, ...]:
+    """The critical checks that hold readiness back, in order."""
+    return tuple(c for c in checks if c.holds_readiness)
+
+
+def prerequisites_pass(snapshot: Snapshot, state: CheckState) -> bool:
+    """True when every check ``state`` waits for is satisfied (passed, or skipped)."""
+    for name in state.after:
+        needed = snapshot.check(name)
+        if needed is None or not needed.satisfied:
+            return False
+    return True

@@ -21,7 +21,8 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
-from supervisor import cmdline
+from supervisor import cmdline, graph, gunicorn
+from supervisor.checks import task_check_name
 from supervisor.durations import ACCEPTED as DURATION_ACCEPTED
 from supervisor.durations import ACCEPTED_OR_ZERO as DURATION_OR_ZERO_ACCEPTED
 from supervisor.durations import parse_duration, parse_duration_or_zero
@@ -30,7 +31,6 @@ from supervisor.gatespec import (
     GateSpec,
     GateUrlError,
     build_gate,
-    gunicorn_bind_probe,
     resolve_env_url,
     skipped_gate,
 )
@@ -56,6 +56,21 @@ def _whole_number(value: object) -> object:
 
 
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+
+def _name_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+NameList = Annotated[
+    list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]] | None,
+    BeforeValidator(_name_list),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}], "description": "names"}
+    ),
+]
 DurationOrZero = Annotated[
     float,
     BeforeValidator(parse_duration_or_zero),
@@ -102,7 +117,14 @@ class Settings(BaseSettings):
     restart: Literal["never", "on-failure", "always"] = Field(
         "never", description="restart the app when it exits: never, on-failure (non-zero exit) or always"
     )
-    restart_limit: WholeNumber = Field(5, ge=0, description="restarts at most, then ON_RESTART_LIMIT")
+    restart_limit: WholeNumber = Field(
+        5, ge=0, description="restarts at most within RESTART_WINDOW, then ON_RESTART_LIMIT"
+    )
+    restart_window: Duration = Field(
+        600.0,
+        description="restarts older than this no longer count against RESTART_LIMIT: an app that ran "
+        "this long without one starts with a fresh count",
+    )
     on_restart_limit: Literal["exit", "degraded"] = Field(
         "exit", description="`exit` with the app's last code, or `degraded`: stay up, not ready"
     )
@@ -138,6 +160,23 @@ class GateSettings(BaseModel):
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         description="check the gate only when this environment variable is set and not empty; else it is skipped",
     )
+    after: NameList = Field(
+        None, description="gates and pre-start tasks to wait for before the first attempt (comma-separated)"
+    )
+
+
+class TaskSettings(BaseModel):
+    """One pre-start task: ``[prestart.NAME]``, or the ``SUPERVISOR_PRESTART_<NAME>*`` variables."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: str | list[str] = Field(description="the command, split like a shell; or a list of arguments")
+    after: NameList = Field(
+        None,
+        description="gates and pre-start tasks to wait for (comma-separated); "
+        "default: every critical gate and the task before this one",
+    )
+    timeout: Duration | None = Field(None, description="the task is killed and fails after this; default: no limit")
 
 
 class FileSchema(BaseModel):
@@ -158,6 +197,8 @@ _ACCEPTED = {
     "startup_only": "true or false",
     "failure_threshold": "a whole number >= 1",
     "only_if_set": "an environment variable name, e.g. REDIS_URL",
+    "after": "comma-separated gate and pre-start task names, e.g. db,cache",
+    "command": "a command line, or a list of arguments",
     "restart": "never, on-failure or always",
     "restart_limit": "a whole number >= 0",
     "on_restart_limit": "`exit` or `degraded`",
@@ -217,12 +258,19 @@ Settings.settings_customise_sources = classmethod(_customise)  # type: ignore[me
 
 @dataclass(frozen=True)
 class PrestartTask:
-    """A command run once, in name order, after the gates pass and before the app starts."""
+    """A command run once before the app starts, when every check it waits for has passed."""
 
     name: str
     argv: tuple[str, ...]
     source: str  # the variable or file key it came from
     display: str = ""  # the command line with every known secret masked
+    after: tuple[str, ...] = ()  # check names it waits for (the graph's)
+    timeout: float | None = None  # None: no limit
+    written_after: tuple[str, ...] | None = None  # AFTER as configured; None when not given
+
+    @property
+    def check_name(self) -> str:
+        return task_check_name(self.name)
 
 
 @dataclass(frozen=True)
@@ -347,54 +395,97 @@ def _gather_gates(
 def _gather_prestart(
     file_tasks: Any, file_path: str | None, environ: Mapping[str, str], problems: list[str]
 ) -> tuple[PrestartTask, ...]:
-    """``SUPERVISOR_PRESTART_<NAME>=command`` and ``[prestart] name = "command"``; env wins by name."""
-    raw: dict[str, tuple[Any, str]] = {}
+    """``SUPERVISOR_PRESTART_<NAME>[__FIELD]`` and ``[prestart]`` (``name = "command"`` or a
+    ``[prestart.NAME]`` table); the environment wins per key. Tasks run in name order by default."""
+    raw: dict[str, tuple[dict[str, Any], dict[str, str], str]] = {}
     if file_tasks is not None:
         if not isinstance(file_tasks, dict):
             problems.append(f"{file_path}: key 'prestart' must be a table of name = \"command\"")
         else:
-            for name, command in file_tasks.items():
+            for name, value in file_tasks.items():
+                key = f"{file_path}: [prestart] {name}"
                 if name.lower() in raw:
                     problems.append(
-                        f"{file_path}: [prestart] {name} and {raw[name.lower()][1]} name the same task "
-                        "(names are not case-sensitive); keep one"
+                        f"{key} and {raw[name.lower()][2]} name the same task (names are not case-sensitive); keep one"
                     )
                     continue
-                raw[name.lower()] = (command, f"{file_path}: [prestart] {name}")
-    from_env: dict[str, str] = {}
+                table = value if isinstance(value, dict) else {"command": value}
+                origins = {k: key if k == "command" and not isinstance(value, dict) else f"{key}.{k}" for k in table}
+                raw[name.lower()] = (dict(table), origins, key)
+    from_env: dict[tuple[str, str], str] = {}
     for var in sorted(environ):
-        if var.upper().startswith(PRESTART_PREFIX):
-            name = var[len(PRESTART_PREFIX) :].lower()
-            if name in from_env:
-                problems.append(f"{from_env[name]} and {var} name the same pre-start task; keep one")
-                continue
-            from_env[name] = var
-            raw[name] = (environ[var], var)
+        if not var.upper().startswith(PRESTART_PREFIX):
+            continue
+        name, sep, attr = var[len(PRESTART_PREFIX) :].partition("__")
+        name, attr = name.lower(), attr.lower() if sep else "command"
+        if (name, attr) in from_env:
+            problems.append(f"{from_env[name, attr]} and {var} set the same pre-start task setting; keep one")
+            continue
+        from_env[name, attr] = var
+        values, origins, _ = raw.setdefault(name, ({}, {}, var))
+        values[attr] = environ[var]
+        origins[attr] = var
     tasks = []
     for name in sorted(raw):
-        command, origin = raw[name]
-        if "__" in name:
-            problems.append(
-                f"{origin}: pre-start tasks take no settings ('__{name.split('__', 1)[1]}'); "
-                f"name the task without '__' and give only its command"
-            )
-            continue
+        values, origins, first = raw[name]
+        where = origins.get("command", first)
         if not _valid_name(name):
-            problems.append(f"{origin}: pre-start task name {name!r} must use only letters, digits and _")
+            problems.append(f"{where}: pre-start task name {name!r} must use only letters, digits and _")
             continue
-        if not isinstance(command, str | list):
-            problems.append(f"{origin}: expected the command as a string or a list of strings")
+        if "command" not in values:
+            problems.append(f"{first} is set but the task has no command; set {PRESTART_PREFIX}{name.upper()}")
             continue
+        try:
+            model = TaskSettings.model_validate(values)
+        except ValidationError as exc:
+            reported: set[str] = set()
+            for err in exc.errors():
+                attr = str(err["loc"][0]) if err["loc"] else "command"
+                if attr in reported:  # one line per setting, also when several types were tried
+                    continue
+                reported.add(attr)
+                origin = origins.get(attr, f"{PRESTART_PREFIX}{name.upper()}__{attr.upper()}")
+                if err["type"] == "extra_forbidden":
+                    accepted = ", ".join(TaskSettings.model_fields)
+                    problems.append(f"{origin}: unknown pre-start task setting {attr!r}; accepted: {accepted}")
+                else:
+                    problems.append(f"{origin}={_show(values.get(attr))}: expected {_accepted(attr, err['msg'])}")
+            continue
+        command = model.command
         try:
             argv = tuple(command) if isinstance(command, list) else tuple(cmdline.split(command))
         except ValueError as exc:
-            problems.append(f"{origin}: cannot split the command like a shell ({exc})")
+            problems.append(f"{where}: cannot split the command like a shell ({exc})")
             continue
-        if not argv or not all(isinstance(a, str) for a in argv):
-            problems.append(f"{origin}: expected a command, e.g. python manage.py migrate --no-input")
+        if not argv:
+            problems.append(f"{where}: expected a command, e.g. python manage.py migrate --no-input")
             continue
-        tasks.append(PrestartTask(name, argv, origin))
+        written = tuple(model.after) if model.after is not None else None
+        tasks.append(PrestartTask(name, argv, where, timeout=model.timeout, written_after=written))
     return tuple(tasks)
+
+
+def _resolve_order(
+    gates: list[GateSpec],
+    written: Mapping[str, tuple[str, ...] | None],
+    prestart: tuple[PrestartTask, ...],
+    origins: Mapping[str, str],
+    problems: list[str],
+) -> tuple[list[GateSpec], tuple[PrestartTask, ...]]:
+    """Fill in what each gate and task waits for; an unknown name or a cycle is a problem."""
+    nodes = [
+        graph.Node(g.name, False, written.get(g.name), critical=g.critical, skipped=g.skipped_because is not None)
+        for g in gates
+    ] + [graph.Node(t.name, True, t.written_after) for t in prestart]
+    try:
+        order = graph.resolve(nodes)
+    except graph.GraphError as exc:
+        problems.append(f"{origins.get(exc.node, exc.node)}: {exc}")
+        return gates, prestart
+    return (
+        [replace(g, after=order[g.name]) for g in gates],
+        tuple(replace(t, after=order[t.check_name]) for t in prestart),
+    )
 
 
 def _valid_name(name: str) -> bool:
@@ -405,11 +496,14 @@ def _build_gates(
     gathered: dict[str, tuple[dict[str, Any], dict[str, str]]],
     environ: Mapping[str, str],
     problems: list[str],
+    written_after: dict[str, tuple[str, ...] | None],
+    after_origins: dict[str, str],
 ) -> list[GateSpec]:
     specs: list[GateSpec] = []
     for name in sorted(gathered):
         values, origins = gathered[name]
         where = origins.get("url") or next(iter(origins.values()), name)
+        after_origins[name] = origins.get("after", where)
         if not _valid_name(name):
             problems.append(f"{where}: gate name {name!r} must use only letters, digits and _")
             continue
@@ -420,18 +514,21 @@ def _build_gates(
         try:
             model = GateSettings.model_validate(values)
         except ValidationError as exc:
+            reported: set[str] = set()
             for err in exc.errors():
                 attr = str(err["loc"][0]) if err["loc"] else "url"
+                if attr in reported:  # one line per setting, also when several types were tried
+                    continue
+                reported.add(attr)
                 origin = origins.get(attr, f"{GATE_PREFIX}{name.upper()}__{attr.upper()}")
                 if err["type"] == "extra_forbidden":
-                    problems.append(
-                        f"{origin}: unknown gate setting {attr!r}; accepted: url, timeout, critical, "
-                        "startup_only, failure_threshold, only_if_set"
-                    )
+                    accepted = ", ".join(GateSettings.model_fields)
+                    problems.append(f"{origin}: unknown gate setting {attr!r}; accepted: {accepted}")
                 else:
                     shown = _show(values.get(attr))
                     problems.append(f"{origin}={shown}: expected {_accepted(attr, err['msg'])}")
             continue
+        written_after[name] = tuple(model.after) if model.after is not None else None
         if model.only_if_set and not environ.get(model.only_if_set):
             specs.append(skipped_gate(name, model.url, model.only_if_set, critical=model.critical))
             continue
@@ -457,7 +554,7 @@ def _app_probe(
 ) -> tuple[GateSpec | None, str | None]:
     url, source = settings.app_probe, origins.source("app_probe")[0]
     if url is None:
-        url = gunicorn_bind_probe(command)
+        url = gunicorn.bind_probe(command)
         source = "gunicorn --bind"
         if url is None:
             return None, None
@@ -552,8 +649,14 @@ def load_config(
         _environ.reset(env_token)
         _file_values.reset(token)
 
-    gates = _build_gates(_gather_gates(file_gates, path, environ, problems), environ, problems)
+    written_after: dict[str, tuple[str, ...] | None] = {}
+    graph_origins: dict[str, str] = {}
+    gathered = _gather_gates(file_gates, path, environ, problems)
+    gates = _build_gates(gathered, environ, problems, written_after, graph_origins)
     prestart = _gather_prestart(file_prestart, path, environ, problems)
+    graph_origins.update({t.name: t.source for t in prestart})
+    if not problems:
+        gates, prestart = _resolve_order(gates, written_after, prestart, graph_origins, problems)
     for gate in gates:
         if gate.kind == "cmd" and check_programs:
             problems += _missing_program(gate.argv, f"{GATE_PREFIX}{gate.name.upper()} (cmd:)")
@@ -612,11 +715,14 @@ def json_schema() -> dict[str, Any]:
     gate_schema = GateSettings.model_json_schema()
     schema["title"] = "container-supervisor configuration"
     schema["additionalProperties"] = False
+    task_schema = TaskSettings.model_json_schema()
     schema["properties"]["prestart"] = {
         "type": "object",
-        "description": 'pre-start tasks, run once in name order after the gates pass: name = "command"; '
-        "or SUPERVISOR_PRESTART_<NAME> variables",
-        "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "description": 'pre-start tasks, run once before the app starts: name = "command", a list of arguments, '
+        "or a [prestart.NAME] table; or SUPERVISOR_PRESTART_<NAME>[__FIELD] variables",
+        "additionalProperties": {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}, task_schema]
+        },
     }
     schema.setdefault("properties", {})["gates"] = {
         "type": "object",

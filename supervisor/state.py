@@ -1,8 +1,9 @@
 """The one place where the supervisor's live state is kept, and the only way to change it.
 
-The gate engine and the child code write; the health server, metrics and logs read snapshots. All
-of them run on the one event loop, so no lock is needed: a write is a plain assignment and readers
-get an immutable ``Snapshot``.
+The gate engine, the start-up sequence and the app's lifecycle write; the health server, metrics
+and logs read snapshots. All of them run on the one event loop, so no lock is needed: a write is
+a plain assignment and readers get an immutable ``Snapshot``. Every change bumps the snapshot's
+``version``, so a reader may keep what it rendered from one version until the next.
 """
 
 import time
@@ -11,86 +12,94 @@ from dataclasses import replace
 
 import anyio
 
+from supervisor.checks import CheckState, Role, Status, restarted
 from supervisor.gatespec import GateSpec
-from supervisor.gatestate import GateState, Status
-from supervisor.readiness import ChildInfo, Event, Phase, Snapshot, advance
+from supervisor.readiness import ChildInfo, ChildStatus, Event, Phase, Snapshot, Timeline, advance, decide
 
 Listener = Callable[[Snapshot, Snapshot], None]  # (before, after)
 
 
-def initial_state(spec: GateSpec) -> GateState:
-    return GateState(
+def spec_state(spec: GateSpec, role: Role = Role.GATE, *, after: Sequence[str] = ()) -> CheckState:
+    """The initial state of a gate or of the app probe."""
+    return CheckState(
         name=spec.name,
         kind=spec.kind,
         target=spec.display,
+        role=role,
         critical=spec.critical,
         startup_only=spec.startup_only,
         failure_threshold=spec.failure_threshold,
+        after=tuple(after),
         status=Status.SKIPPED if spec.skipped_because else Status.PENDING,
         skipped_because=spec.skipped_because,
     )
 
 
 class StateStore:
-    def __init__(
-        self,
-        gates: Sequence[GateSpec],
-        app_probe: GateSpec | None = None,
-        *,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._gates = {g.name: initial_state(g) for g in sorted(gates, key=lambda g: g.name)}
-        self._prestart: dict[str, GateState] = {}
-        self._app_probe = initial_state(app_probe) if app_probe is not None else None
+    def __init__(self, checks: Sequence[CheckState], *, clock: Callable[[], float] = time.time) -> None:
+        order = {Role.GATE: 0, Role.TASK: 1, Role.APP_PROBE: 2}
+        ordered = sorted(checks, key=lambda c: (order[c.role], c.name if c.role is Role.GATE else ""))
+        self._checks = {c.name: c for c in ordered}
+        if len(self._checks) != len(checks):
+            raise ValueError("two checks share a name")
         self._phase = Phase.GATING
         self._child = ChildInfo()
         self._clock = clock
+        self._timeline = Timeline(started=clock())
+        self._version = 0
         self._listeners: list[Listener] = []
         self._changed: anyio.Event | None = None
         self._current = self._build()
 
+    @classmethod
+    def of_gates(cls, gates: Sequence[GateSpec], **kw: Callable[[], float]) -> "StateStore":
+        return cls([spec_state(g) for g in gates], **kw)
+
     def _build(self) -> Snapshot:
-        return Snapshot(
+        snap = Snapshot(
             phase=self._phase,
-            gates=tuple(self._gates.values()),
+            checks=tuple(self._checks.values()),
             child=self._child,
-            app_probe=self._app_probe,
             now=self._clock(),
-            prestart=tuple(self._prestart.values()),
+            timeline=self._timeline,
+            version=self._version,
         )
+        if self._timeline.ready is None and decide(snap).ready:
+            self._timeline = replace(self._timeline, ready=snap.now)
+            snap = replace(snap, timeline=self._timeline)
+        return snap
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
     def snapshot(self) -> Snapshot:
         """The current state, stamped with the current time."""
-
         return replace(self._current, now=self._clock())
 
     @property
     def phase(self) -> Phase:
         return self._phase
 
-    def gate(self, name: str) -> GateState:
-        if self._app_probe is not None and name == self._app_probe.name:
-            return self._app_probe
-        if name in self._prestart:
-            return self._prestart[name]
-        return self._gates[name]
+    @property
+    def has_app_probe(self) -> bool:
+        return any(c.role is Role.APP_PROBE for c in self._checks.values())
 
-    def add_prestart(self, names: Sequence[str], display: Sequence[str]) -> None:
-        """Register pre-start tasks (pending) so /readyz lists them before they run."""
-        for name, target in zip(names, display, strict=True):
-            self._prestart[name] = GateState(name=name, kind="prestart", target=target, startup_only=True)
+    def get(self, name: str) -> CheckState:
+        return self._checks[name]
+
+    def set(self, state: CheckState) -> None:
+        if state.name not in self._checks:
+            raise KeyError(state.name)
+        self._checks[state.name] = state
         self._commit()
 
-    def reset_app_probe(self) -> None:
-        """A restarted app must answer again before it counts as ready."""
-        if self._app_probe is not None:
-            self._app_probe = replace(self._app_probe, status=Status.PENDING, consecutive_failures=0, last_error=None)
-            self._commit()
+    def restart_app_probe(self) -> None:
+        for state in self._checks.values():
+            if state.role is Role.APP_PROBE:
+                self.set(restarted(state))
 
     def _commit(self) -> None:
+        self._version += 1
         before, self._current = self._current, self._build()
         for listener in self._listeners:
             listener(before, self._current)
@@ -98,17 +107,8 @@ class StateStore:
             self._changed.set()
             self._changed = None
 
-    def set_gate(self, state: GateState) -> None:
-        if self._app_probe is not None and state.name == self._app_probe.name:
-            self._app_probe = state
-        elif state.name in self._prestart:
-            self._prestart[state.name] = state
-        else:
-            self._gates[state.name] = state
-        self._commit()
-
     def apply(self, event: Event) -> Phase:
-        new = advance(self._phase, event, has_app_probe=self._app_probe is not None)
+        new = advance(self._phase, event, has_app_probe=self.has_app_probe)
         if new is not self._phase:
             self._phase = new
             self._commit()
@@ -116,6 +116,8 @@ class StateStore:
 
     def set_child(self, child: ChildInfo) -> None:
         self._child = child
+        if child.status is ChildStatus.RUNNING and self._timeline.spawned is None:
+            self._timeline = replace(self._timeline, spawned=self._clock())
         self._commit()
 
     async def wait_changed(self) -> None:
@@ -123,3 +125,9 @@ class StateStore:
         if self._changed is None:
             self._changed = anyio.Event()
         await self._changed.wait()
+
+    async def wait_for(self, condition: Callable[[Snapshot], bool]) -> Snapshot:
+        """The first snapshot for which ``condition`` holds."""
+        while not condition(snap := self.snapshot()):
+            await self.wait_changed()
+        return snap

@@ -17,15 +17,15 @@ from collections.abc import Callable, Sequence
 from supervisor import exitcodes
 from supervisor.backoff import Backoff
 from supervisor.checkcmd import run_to_verdict
+from supervisor.checks import CheckState, Status
 from supervisor.engine import GateEngine
 from supervisor.gatespec import GateSpec
-from supervisor.gatestate import GateState, Status
-from supervisor.health.render import gate_json
-from supervisor.readiness import Snapshot, gate_reason
+from supervisor.health.render import check_json
+from supervisor.readiness import Snapshot
 from supervisor.state import StateStore
 
 
-def _line(state: GateState) -> str:
+def _line(state: CheckState) -> str:
     took = "" if state.last_duration is None else f", {state.last_duration * 1000:.0f} ms"
     return f"ready: {state.target} (after {state.attempts} attempt(s){took})"
 
@@ -34,7 +34,7 @@ async def wait_for(
     targets: tuple[GateSpec, ...], *, deadline: float, backoff: Backoff, emit: Callable[[str], None]
 ) -> tuple[Snapshot, int | None, bool]:
     """(final state, the stop signal if one came, whether every target passed)."""
-    store = StateStore(targets)
+    store = StateStore.of_gates(targets)
     engine = GateEngine(store, backoff, check_interval=1.0)
     reported: set[str] = set()
 
@@ -54,13 +54,13 @@ async def wait_for(
 def report_json(snapshot: Snapshot, passed: bool) -> str:
     doc = {
         "status": "pass" if passed else "fail",
-        "checks": {g.target: [gate_json(g, snapshot)] for g in snapshot.gates},
+        "checks": {g.target: [check_json(g, snapshot)] for g in snapshot.gates},
     }
     return json.dumps(doc, indent=2) + "\n"
 
 
 def failures(snapshot: Snapshot) -> list[str]:
-    return [f"not ready: {g.target}: {gate_reason(g)}" for g in snapshot.gates if g.status is not Status.PASS]
+    return [f"not ready: {g.target}: {g.reason}" for g in snapshot.gates if g.status is not Status.PASS]
 
 
 def become(command: Sequence[str]) -> int:

@@ -6,8 +6,8 @@ import json
 import time
 from typing import Any
 
-from supervisor.gatestate import GateState, Status
-from supervisor.readiness import Check, ChildStatus, Snapshot, Verdict, gate_reason
+from supervisor.checks import CheckState, Status
+from supervisor.readiness import Check, ChildStatus, Snapshot, Timeline, Verdict
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -31,42 +31,56 @@ def verbose_text(verdict: Verdict, endpoint: str = "readyz") -> str:
     return "\n".join(lines) + "\n"
 
 
-def gate_json(gate: GateState, snapshot: Snapshot) -> dict[str, Any]:
-    ok = gate.status in (Status.PASS, Status.SKIPPED)
-    status = "pass" if ok else "fail" if gate.critical else "warn"
+def check_json(check: CheckState, snapshot: Snapshot) -> dict[str, Any]:
+    ok = check.status in (Status.PASS, Status.SKIPPED)
+    status = "pass" if ok else "fail" if check.critical else "warn"
     entry: dict[str, Any] = {
-        "componentId": gate.name,
-        "componentType": gate.kind,
+        "componentId": check.name,
+        "componentType": check.kind,
+        "role": str(check.role),
         "status": status,
-        "time": _iso(gate.last_attempt or snapshot.now),
-        "observedValue": None if gate.last_duration is None else round(gate.last_duration * 1000, 3),
+        "time": _iso(check.last_attempt or snapshot.now),
+        "observedValue": None if check.last_duration is None else round(check.last_duration * 1000, 3),
         "observedUnit": "ms",
-        "attempts": gate.attempts,
-        "consecutiveFailures": gate.consecutive_failures,
-        "critical": gate.critical,
-        "target": gate.target,
-        "lastSuccess": _iso(gate.last_success),
+        "attempts": check.attempts,
+        "consecutiveFailures": check.consecutive_failures,
+        "critical": check.critical,
+        "target": check.target,
+        "after": list(check.after),
+        "started": _iso(check.started),
+        "firstPassed": _iso(check.first_passed),
+        "lastSuccess": _iso(check.last_success),
     }
-    if gate.status is Status.SKIPPED:
+    if check.detail:
+        entry["detail"] = check.detail
+    if check.status is Status.SKIPPED:
         entry["skipped"] = True
-        entry["output"] = f"skipped: {gate.skipped_because}"
-    elif gate.status is not Status.PASS:
-        entry["output"] = gate_reason(gate)
-    elif gate.last_error:
-        entry["output"] = f"last attempt failed (below the failure threshold): {gate.last_error}"
+        entry["output"] = f"skipped: {check.skipped_because}"
+    elif check.status is not Status.PASS:
+        entry["output"] = check.reason
+    elif check.last_error:
+        entry["output"] = f"last attempt failed (below the failure threshold): {check.last_error}"
     return entry
+
+
+def timeline_json(timeline: Timeline) -> dict[str, Any]:
+    """Each milestone as a time and as seconds since the supervisor started."""
+
+    def since(at: float | None) -> float | None:
+        return None if at is None else round(at - timeline.started, 3)
+
+    return {
+        "started": _iso(timeline.started),
+        "spawned": _iso(timeline.spawned),
+        "ready": _iso(timeline.ready),
+        "spawnedAfter": since(timeline.spawned),
+        "readyAfter": since(timeline.ready),
+    }
 
 
 def health_json(snapshot: Snapshot, verdict: Verdict) -> dict[str, Any]:
     shown = {c.name for c in verdict.checks}
-    checks: dict[str, list[dict[str, Any]]] = {
-        g.name: [gate_json(g, snapshot)] for g in snapshot.gates if g.name in shown
-    }
-    for task in snapshot.prestart:
-        if task.name in shown:
-            checks[task.name] = [gate_json(task, snapshot)]
-    if snapshot.app_probe is not None and snapshot.app_probe.name in shown:
-        checks[snapshot.app_probe.name] = [gate_json(snapshot.app_probe, snapshot)]
+    checks = {c.name: [check_json(c, snapshot)] for c in snapshot.checks if c.name in shown}
     child = snapshot.child
     report: dict[str, Any] = {
         "status": "pass" if verdict.ready else "fail",
@@ -78,6 +92,7 @@ def health_json(snapshot: Snapshot, verdict: Verdict) -> dict[str, Any]:
             "restarts": child.restarts,
             "exitCode": child.exit_code,
         },
+        "timeline": timeline_json(snapshot.timeline),
     }
     if not verdict.ready:
         report["output"] = "; ".join(f"{c.name}: {c.reason}" for c in verdict.failing if c.critical)

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
+from supervisor.checks import APP_PROCESS
 from supervisor.health import render
-from supervisor.readiness import APP_PROCESS, Snapshot, decide, gate_check, process_check
+from supervisor.readiness import Snapshot, decide, process_check, state_check
 
 TEXT = "text/plain; charset=utf-8"
 HEALTH_JSON = "application/health+json"
@@ -49,17 +50,17 @@ def _readyz(snapshot: Snapshot, query: dict[str, list[str]], accept: str) -> Res
 
 
 def _one_check(snapshot: Snapshot, name: str, query: dict[str, list[str]], accept: str) -> Response:
-    gate = snapshot.find(name)
-    if gate is not None:
-        check = gate_check(gate)
+    state = snapshot.check(name)
+    if state is not None:
+        check = state_check(state)
     elif name == APP_PROCESS:
         check = process_check(snapshot)
     else:
         return _text(404, f"no check named {name!r}\n")
     status = 200 if check.ok else 503
-    if wants_json(query, accept) and gate is not None:
+    if wants_json(query, accept) and state is not None:
         body = render.dumps(
-            {"status": "pass" if check.ok else "fail", "checks": {name: [render.gate_json(gate, snapshot)]}}
+            {"status": "pass" if check.ok else "fail", "checks": {name: [render.check_json(state, snapshot)]}}
         )
         return Response(status, body.encode(), HEALTH_JSON)
     return _text(status, "ok" if check.ok and "verbose" not in query else render.check_line(check) + "\n")

@@ -191,7 +191,7 @@ def test_restart_policy(supervise: type, tmp_path: Path, policy: str, script_exi
     assert s.wait(15) == script_exit
     assert runs.read_text().count("run") == expected_runs
     if expected_runs == 3:
-        assert f"restart limit (2) reached; exiting with the app's code {script_exit}" in s.output()
+        assert f"restart limit (2 within 10m) reached; exiting with the app's code {script_exit}" in s.output()
 
 
 def test_restart_limit_degraded_stays_up_and_names_the_exit(supervise: type) -> None:
@@ -275,7 +275,7 @@ def test_failing_prestart_task_degrades_and_reports(supervise: type, tmp_path: P
     body = s.get("/readyz?verbose").text
     assert "[+]prestart-a ok" in body
     assert "[-]prestart-b failed: exited with code 5" in body
-    assert "[-]prestart-c failed: pending" in body  # never ran
+    assert "[-]prestart-c failed: waiting for prestart-b" in body  # never ran
     assert json.loads(s.get("/readyz?format=json").body)["phase"] == "degraded"
     assert s.status("/healthz") == 200 and not marker.exists()
 

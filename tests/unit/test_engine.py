@@ -7,10 +7,10 @@ import anyio
 import pytest
 
 from supervisor.backoff import Backoff
+from supervisor.checks import Status
 from supervisor.drivers import GateFailure
 from supervisor.engine import GateEngine
 from supervisor.gatespec import GateSpec
-from supervisor.gatestate import Status
 from supervisor.state import StateStore
 
 pytestmark = pytest.mark.anyio
@@ -48,12 +48,12 @@ def engine(store: StateStore, interval: float = 0.05) -> GateEngine:
 async def test_failures_retry_until_a_pass_and_startup_only_stops(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[float] = []
     s = spec(startup_only=True)
-    store = StateStore([s])
+    store = StateStore.of_gates([s])
     check = scripted(["refused", "refused", None], calls)
     monkeypatch.setattr("supervisor.engine.load_driver", lambda kind: _async(check))
     with anyio.fail_after(5):
         await engine(store).run_gate(s, True)
-    g = store.gate("g")
+    g = store.get("g")
     assert g.status is Status.PASS and g.attempts == 3 and len(calls) == 3
     assert g.last_success == 1000.0
 
@@ -61,26 +61,26 @@ async def test_failures_retry_until_a_pass_and_startup_only_stops(monkeypatch: p
 async def test_a_hanging_attempt_is_cut_at_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[float] = []
     s = spec(timeout=0.1, startup_only=True)
-    store = StateStore([s])
+    store = StateStore.of_gates([s])
     monkeypatch.setattr("supervisor.engine.load_driver", lambda kind: _async(scripted(["hang", None], calls)))
     with anyio.fail_after(5):
         await engine(store).run_gate(s, True)
-    assert store.gate("g").attempts == 2
+    assert store.get("g").attempts == 2
     assert 0.1 <= calls[1] - calls[0] < 0.5
 
 
 async def test_passing_gates_are_rechecked_and_a_failure_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[float] = []
     s = spec()
-    store = StateStore([s])
+    store = StateStore.of_gates([s])
     monkeypatch.setattr("supervisor.engine.load_driver", lambda kind: _async(scripted([None, None, "down"], calls)))
     with anyio.move_on_after(5):
         async with anyio.create_task_group() as tg:
             tg.start_soon(engine(store).run_gate, s, True)
-            while store.gate("g").status is not Status.FAIL:
+            while store.get("g").status is not Status.FAIL:
                 await store.wait_changed()
             tg.cancel_scope.cancel()
-    g = store.gate("g")
+    g = store.get("g")
     assert g.status is Status.FAIL and g.last_error == "down" and g.attempts == 3
     assert calls[1] - calls[0] >= 0.05  # re-checked after the interval, not at once
 
@@ -88,7 +88,7 @@ async def test_passing_gates_are_rechecked_and_a_failure_is_recorded(monkeypatch
 async def test_without_recheck_a_passing_gate_stops(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[float] = []
     s = spec()
-    store = StateStore([s])
+    store = StateStore.of_gates([s])
     monkeypatch.setattr("supervisor.engine.load_driver", lambda kind: _async(scripted([None], calls)))
     with anyio.fail_after(5):
         await engine(store).run([s], False)
@@ -100,9 +100,9 @@ async def test_unexpected_exceptions_become_failures(monkeypatch: pytest.MonkeyP
         raise KeyError("boom")
 
     s = spec()
-    store = StateStore([s])
+    store = StateStore.of_gates([s])
     assert not await engine(store).attempt(s, broken)  # type: ignore[arg-type]
-    assert store.gate("g").last_error == "KeyError: 'boom'"
+    assert store.get("g").last_error == "KeyError: 'boom'"
 
 
 def _async(check: Callable[[GateSpec], object]) -> object:

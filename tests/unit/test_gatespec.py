@@ -1,6 +1,7 @@
 import pytest
 
-from supervisor.gatespec import GateUrlError, build_gate, gunicorn_bind_probe, parse_gate_url
+from supervisor import gunicorn
+from supervisor.gatespec import GateUrlError, build_gate, parse_gate_url
 
 
 @pytest.mark.parametrize(
@@ -91,4 +92,4 @@ def test_display_hides_the_password() -> None:
     ],
 )
 def test_gunicorn_bind_becomes_the_app_probe(argv: tuple[str, ...], probe: str | None) -> None:
-    assert gunicorn_bind_probe(argv) == probe
+    assert gunicorn.bind_probe(argv) == probe

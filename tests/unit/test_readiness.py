@@ -1,9 +1,8 @@
 import pytest
 
-from supervisor.gatestate import GateState, Status, record_failure, record_success
+from supervisor.checks import APP_PROBE, APP_PROCESS, Role, Status, record_failure, record_success
+from supervisor.checks import CheckState as GateState
 from supervisor.readiness import (
-    APP_PROBE,
-    APP_PROCESS,
     ChildInfo,
     ChildStatus,
     Event,
@@ -11,19 +10,20 @@ from supervisor.readiness import (
     Snapshot,
     advance,
     decide,
-    failing_critical_gates,
-    gate_check,
+    holding,
+    state_check,
 )
 
 RUNNING = ChildInfo(ChildStatus.RUNNING, pid=42)
 
 
-def passing(name: str, critical: bool = True) -> GateState:
-    return record_success(GateState(name, "tcp", "t", critical=critical), now=1, duration=0.01)
+def passing(name: str, critical: bool = True, role: Role = Role.GATE) -> GateState:
+    return record_success(GateState(name, "tcp", "t", role=role, critical=critical), now=1, duration=0.01)
 
 
-def failing(name: str, critical: bool = True, error: str = "refused") -> GateState:
-    return record_failure(GateState(name, "tcp", "t", critical=critical), now=1, duration=0.01, error=error)
+def failing(name: str, critical: bool = True, error: str = "refused", role: Role = Role.GATE) -> GateState:
+    state = GateState(name, "tcp", "t", role=role, critical=critical)
+    return record_failure(state, now=1, duration=0.01, error=error)
 
 
 class TestPhaseMachine:
@@ -80,9 +80,10 @@ class TestDecision:
         assert "pending" in (v.checks[0].reason or "")
 
     def test_app_probe_must_pass_when_configured(self) -> None:
-        snap = Snapshot(Phase.STARTING, (passing("db"),), RUNNING, app_probe=failing(APP_PROBE))
+        snap = Snapshot(Phase.STARTING, (passing("db"), failing(APP_PROBE, role=Role.APP_PROBE)), RUNNING)
         assert not decide(snap).ready
-        snap = Snapshot(Phase.RUNNING, (passing("db"),), RUNNING, app_probe=passing(APP_PROBE))
+        assert [c.name for c in decide(snap).checks] == ["db", APP_PROCESS, APP_PROBE]
+        snap = Snapshot(Phase.RUNNING, (passing("db"), passing(APP_PROBE, role=Role.APP_PROBE)), RUNNING)
         assert decide(snap).ready
 
     def test_stopping_is_never_ready(self) -> None:
@@ -99,9 +100,9 @@ class TestDecision:
         assert decide(snap, exclude=["cache"]).ready
         assert [c.name for c in decide(snap, exclude=["cache"]).checks] == ["db", APP_PROCESS]
 
-    def test_failing_critical_gates_lists_only_holding_gates(self) -> None:
+    def test_holding_lists_only_critical_checks_that_do_not_pass(self) -> None:
         gates = (passing("a"), failing("b"), failing("c", critical=False), GateState("d", "tcp", "t"))
-        assert failing_critical_gates(gates) == ("b", "d")
+        assert [c.name for c in holding(gates)] == ["b", "d"]
         assert gates[1].status is Status.FAIL
 
 
@@ -129,11 +130,12 @@ class TestRestartsAndGivingUp:
         assert v.failing[0].reason == "the app exited with signal 11 (SIGSEGV); restart limit 5 reached"
 
     def test_prestart_tasks_hold_readiness_until_they_pass(self) -> None:
-        task = GateState("prestart-migrate", "prestart", "python manage.py migrate", startup_only=True)
-        snap = Snapshot(Phase.GATING, (passing("db"),), prestart=(task,))
+        task = GateState("prestart-migrate", "prestart", "python manage.py migrate", role=Role.TASK, startup_only=True)
+        snap = Snapshot(Phase.GATING, (passing("db"), task))
         assert [c.name for c in decide(snap).failing] == ["prestart-migrate", APP_PROCESS]
+        assert decide(snap).failing[0].reason == "pending: not started yet"
         done = record_success(task, now=1, duration=1)
-        assert decide(Snapshot(Phase.RUNNING, (), RUNNING, prestart=(done,))).ready
+        assert decide(Snapshot(Phase.RUNNING, (done,), RUNNING)).ready
 
 
 def test_a_skipped_gate_never_holds_readiness_and_says_why() -> None:
@@ -143,5 +145,5 @@ def test_a_skipped_gate_never_holds_readiness_and_says_why() -> None:
         "cache", "redis", "env:REDIS_URL", status=Status.SKIPPED, skipped_because="REDIS_URL is not set"
     )
     assert not skipped.holds_readiness
-    check = gate_check(skipped)
+    check = state_check(skipped)
     assert check.ok and check_line(check) == "[+]cache skipped: REDIS_URL is not set"

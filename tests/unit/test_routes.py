@@ -3,9 +3,10 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supervisor.gatestate import GateState, record_failure, record_success
+from supervisor.checks import APP_PROBE, Role, record_failure, record_success
+from supervisor.checks import CheckState as GateState
 from supervisor.health.routes import respond
-from supervisor.readiness import APP_PROBE, ChildInfo, ChildStatus, Phase, Snapshot
+from supervisor.readiness import ChildInfo, ChildStatus, Phase, Snapshot
 
 RUNNING = ChildInfo(ChildStatus.RUNNING, pid=42)
 
@@ -83,8 +84,9 @@ def test_one_gate_endpoint() -> None:
 
 def test_app_probe_appears_when_configured() -> None:
     base = snap()
-    probe = record_failure(GateState(APP_PROBE, "tcp", "tcp://127.0.0.1:8000"), now=1, duration=0, error="refused")
-    s = Snapshot(Phase.STARTING, base.gates, RUNNING, app_probe=probe, now=2.0)
+    probe = GateState(APP_PROBE, "tcp", "tcp://127.0.0.1:8000", role=Role.APP_PROBE)
+    probe = record_failure(probe, now=1, duration=0, error="refused")
+    s = Snapshot(Phase.STARTING, (*base.gates, probe), RUNNING, now=2.0)
     status, body, _ = call("/readyz?verbose", s)
     assert status == 503 and "[-]app-probe failed: refused" in body
     assert json.loads(call("/readyz?format=json", s)[1])["checks"][APP_PROBE][0]["status"] == "fail"

@@ -1,4 +1,5 @@
-from supervisor.gatestate import GateState, Status, record_failure, record_success
+from supervisor.checks import CheckState as GateState
+from supervisor.checks import Status, record_failure, record_success
 
 
 def gate(**kw: object) -> GateState:

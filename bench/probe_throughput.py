@@ -1,0 +1,103 @@
+"""Probe throughput: requests per second on one core, 50 keep-alive connections, every gate hanging.
+
+Side by side in one run: the baseline (``baseline_h11_server.py``, the smallest h11 + anyio server
+answering ``ok``), then the supervisor on ``/healthz`` and ``/readyz`` while its gates hang (an
+HTTP gate to a listener that accepts and never answers, a ``cmd:`` gate that never exits). Each
+server is pinned to CPU 0 and wrk to CPU 1. Goal: at least 1.0x the baseline, p99 at most 10 ms.
+
+Usage: python3 bench/probe_throughput.py [SECONDS]   (needs wrk: apt-get install wrk)
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import env_for, free_port, status, stop, supervisor_argv
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def wait_answer(port: int, path: str) -> None:
+    deadline = time.monotonic() + 20
+    while status(port, path) is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nothing answers {path} on {port}")
+        time.sleep(0.01)
+
+
+def wrk(port: int, path: str, seconds: int) -> tuple[float, float]:
+    """(requests per second, p99 latency in ms)."""
+    out = subprocess.run(
+        ["taskset", "-c", "1", "wrk", "-t1", "-c50", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}{path}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99_match = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    assert p99_match is not None, out
+    value, unit = float(p99_match.group(1)), p99_match.group(2)
+    p99 = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    if "Non-2xx" in out or "Socket errors" in out:
+        print(
+            "   wrk reported errors:",
+            " ".join(line.strip() for line in out.splitlines() if "rror" in line or "Non-2xx" in line),
+        )
+    return rps, p99
+
+
+def main() -> None:
+    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    black_hole = socket.socket()
+    black_hole.bind(("127.0.0.1", 0))
+    black_hole.listen(1024)  # accepts (the kernel does) and never answers
+    hole = black_hole.getsockname()[1]
+
+    base_port = free_port()
+    base = subprocess.Popen(
+        ["taskset", "-c", "0", sys.executable, os.path.join(HERE, "baseline_h11_server.py"), str(base_port)]
+    )
+    sup_port = free_port()
+    sup = subprocess.Popen(
+        ["taskset", "-c", "0", *supervisor_argv(), "run", "--", "sleep", "3600"],
+        env=env_for(
+            sup_port,
+            SUPERVISOR_GATE_API=f"http://127.0.0.1:{hole}/",
+            SUPERVISOR_GATE_API__TIMEOUT="1h",
+            SUPERVISOR_GATE_JOB="cmd:sleep 3600",
+            SUPERVISOR_GATE_JOB__TIMEOUT="1h",
+        ),
+    )
+    try:
+        wait_answer(base_port, "/")
+        wait_answer(sup_port, "/healthz")
+        time.sleep(1.0)  # past the start-up
+        results = {}
+        for name, port, path in (
+            ("baseline h11 + anyio 'ok'", base_port, "/"),
+            ("supervisor /healthz", sup_port, "/healthz"),
+            ("supervisor /readyz (503)", sup_port, "/readyz"),
+            ("baseline h11 + anyio 'ok' (again)", base_port, "/"),
+        ):
+            results[name] = wrk(port, path, seconds)
+        baseline = max(results["baseline h11 + anyio 'ok'"][0], results["baseline h11 + anyio 'ok' (again)"][0])
+        print(f"one core each, wrk -t1 -c50 -d{seconds}s, every gate hanging")
+        for name, (rps, p99) in results.items():
+            print(f"  {name:<36} {rps:>9.0f} req/s  p99 {p99:6.2f} ms  {rps / baseline:5.2f}x baseline")
+        print("goal: supervisor >= 1.00x the baseline, p99 <= 10 ms")
+    finally:
+        stop(sup)
+        base.terminate()
+        base.wait()
+        black_hole.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""The start-up sequence: pre-start tasks as their prerequisites pass, until the app may start.
+
+Gates run from the first moment (the gate engine starts each one once what it waits for has
+passed). Each pre-start task runs once, as soon as every check it waits for passes; tasks whose
+prerequisites are independent run at the same time. A prerequisite that fails again before a
+task starts makes the task wait for it again. The app may start once every critical gate and
+every task has passed.
+
+Two things end the start-up early. At ``STARTUP_TIMEOUT``, critical gates that are still failing
+(and not merely waiting for a prerequisite) mean exit 69, or degraded: not ready, still trying.
+A task that fails (or outlives its ``TIMEOUT``) means exit 69, or degraded for good: the app is
+not started; tasks already running are left to finish.
+"""
+
+import subprocess
+
+import anyio
+
+from supervisor import exitcodes, logs
+from supervisor.checks import CheckState, Role, Status, record_failure, record_start, record_success
+from supervisor.durations import format_duration
+from supervisor.foreground import Finish, Foreground, Spawner
+from supervisor.processes import SpawnError
+from supervisor.readiness import Event, Phase, Snapshot, describe_exit, holding, prerequisites_pass
+from supervisor.settings import PrestartTask
+from supervisor.state import StateStore
+
+log = logs.get()
+
+
+def may_start_app(snapshot: Snapshot) -> bool:
+    return not holding(c for c in snapshot.checks if c.role in (Role.GATE, Role.TASK))
+
+
+def late_gates(snapshot: Snapshot) -> tuple[CheckState, ...]:
+    """Critical gates that fail on their own account (not merely waiting for a prerequisite)."""
+    return tuple(g for g in holding(snapshot.gates) if not (g.after and g.started is None))
+
+
+class StartupSequence:
+    def __init__(
+        self,
+        *,
+        store: StateStore,
+        tasks: tuple[PrestartTask, ...],
+        spawner: Spawner,
+        foreground: Foreground,
+        finish: Finish,
+        startup_timeout: float,
+        on_startup_timeout: str,
+    ) -> None:
+        self._store = store
+        self._tasks = tasks
+        self._spawner = spawner
+        self._foreground = foreground
+        self._finish = finish
+        self._startup_timeout = startup_timeout
+        self._exit_on_failure = on_startup_timeout == "exit"
+        self._gave_up = False
+
+    def _over(self, snapshot: Snapshot) -> bool:
+        return self._gave_up or snapshot.phase is Phase.STOPPING
+
+    async def run(self) -> bool:
+        """True when the app may start now; False when the start-up failed or a stop came."""
+        timeout = anyio.CancelScope()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._judge_at_timeout, timeout, name="startup timeout")
+            for task in self._tasks:
+                tg.start_soon(self._run_task, task, name=f"pre-start {task.name}")
+            await self._store.wait_for(lambda s: self._over(s) or may_start_app(s))
+            timeout.cancel()  # tasks still running (after a failure or a stop) are left to finish
+        return not self._over(self._store.snapshot())
+
+    async def _judge_at_timeout(self, scope: anyio.CancelScope) -> None:
+        with scope:
+            await anyio.sleep(self._startup_timeout)
+            late = late_gates(self._store.snapshot())
+            if late:
+                what = f"gates did not pass within {format_duration(self._startup_timeout)}"
+                if self._startup_failed(what, late):
+                    self._store.apply(Event.STARTUP_TIMED_OUT)
+
+    def _startup_failed(self, what: str, culprits: tuple[CheckState, ...]) -> bool:
+        """Exit (and return False) or go on degraded (and return True), per ON_STARTUP_TIMEOUT."""
+        reasons = "; ".join(f"{c.name}: {c.reason}" for c in culprits)
+        if self._exit_on_failure:
+            log.error("%s: %s; exiting (SUPERVISOR_ON_STARTUP_TIMEOUT=exit)", what, reasons)
+            self._finish(exitcodes.UNAVAILABLE)
+            return False
+        return True
+
+    async def _run_task(self, task: PrestartTask) -> None:
+        name = task.check_name
+        await self._store.wait_for(lambda s: self._over(s) or prerequisites_pass(s, self._store.get(name)))
+        if self._over(self._store.snapshot()):  # no await between this test and the spawn
+            return
+        log.info("pre-start task %s: %s", task.name, task.display)
+        self._store.set(record_start(self._store.get(name), now=self._store.snapshot().now))
+        started = anyio.current_time()
+        error = await self._spawn_and_wait(task)
+        duration = anyio.current_time() - started
+        now = self._store.snapshot().now
+        state = self._store.get(name)
+        if error is None:
+            self._store.set(record_success(state, now=now, duration=duration))
+            return
+        self._store.set(record_failure(state, now=now, duration=duration, error=error))
+        if self._store.phase is Phase.STOPPING:
+            return
+        if self._startup_failed(f"pre-start task {task.name} failed", (self._store.get(name),)):
+            log.warning("degraded: pre-start task %s %s; the app will not be started", task.name, error)
+            self._gave_up = True
+            self._store.apply(Event.GAVE_UP)
+
+    async def _spawn_and_wait(self, task: PrestartTask) -> str | None:
+        """Run the task to its end; the reason it failed, or None."""
+        try:
+            process = self._spawner.spawn(task.argv, stdin=subprocess.DEVNULL)
+        except SpawnError as exc:
+            return str(exc)
+        self._foreground.add(process, is_app=False)
+        try:
+            timed_out = False
+            with anyio.move_on_after(task.timeout if task.timeout is not None else float("inf")) as scope:
+                returncode = await process.wait()
+            if scope.cancelled_caught:
+                timed_out = True
+                log.warning(
+                    "pre-start task %s still runs after %s: SIGKILL to its process group",
+                    task.name,
+                    format_duration(task.timeout or 0),
+                )
+                process.kill_group()
+                returncode = await process.wait()
+        finally:
+            self._foreground.remove(process)
+        if timed_out:
+            return f"timed out after {format_duration(task.timeout or 0)}"
+        code = exitcodes.from_returncode(returncode)
+        return None if code == 0 else f"exited with {describe_exit(code)}"
+
+
+def task_states(tasks: tuple[PrestartTask, ...]) -> list[CheckState]:
+    """The initial state of each pre-start task, so /readyz lists them from the first moment."""
+    return [
+        CheckState(
+            name=t.check_name,
+            kind="prestart",
+            target=t.display,
+            role=Role.TASK,
+            startup_only=True,
+            after=t.after,
+            status=Status.PENDING,
+        )
+        for t in tasks
+    ]

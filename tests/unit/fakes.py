@@ -1,0 +1,59 @@
+"""A fake process table for in-process tests of the start-up, lifecycle and stopping policies."""
+
+import signal
+from collections.abc import Sequence
+
+import anyio
+
+
+class FakeProcess:
+    def __init__(self, pid: int, argv: Sequence[str]) -> None:
+        self.pid = pid
+        self.argv = tuple(argv)
+        self.returncode: int | None = None
+        self.signals: list[int] = []
+        self._exited = anyio.Event()
+
+    async def wait(self) -> int:
+        await self._exited.wait()
+        assert self.returncode is not None
+        return self.returncode
+
+    def exit(self, returncode: int) -> None:
+        self.returncode = returncode
+        self._exited.set()
+
+    def send_signal(self, signum: int) -> bool:
+        if self.returncode is not None:
+            return False
+        self.signals.append(signum)
+        return True
+
+    def kill_group(self) -> None:
+        self.signals.append(signal.SIGKILL)
+        if self.returncode is None:
+            self.exit(-signal.SIGKILL)
+
+
+class FakeTable:
+    def __init__(self) -> None:
+        self.spawned: list[FakeProcess] = []
+        self._changed = anyio.Event()
+
+    def spawn(self, argv: Sequence[str], *, stdin: int | None = None) -> FakeProcess:
+        process = FakeProcess(1000 + len(self.spawned), argv)
+        self.spawned.append(process)
+        self._changed.set()
+        self._changed = anyio.Event()
+        return process
+
+    def names(self) -> list[str]:
+        return [p.argv[0] for p in self.spawned]
+
+    async def wait_spawned(self, name: str) -> FakeProcess:
+        with anyio.fail_after(5):
+            while True:
+                for process in self.spawned:
+                    if process.argv[0] == name:
+                        return process
+                await self._changed.wait()
