@@ -12,6 +12,11 @@ import time
 
 
 def supervisor_argv() -> list[str]:
+    """The installed supervisor; ``BENCH_SUPERVISOR="/path/to/other/supervisor"`` measures another
+    build (an older checkout, say) with the same script."""
+    other = os.environ.get("BENCH_SUPERVISOR")
+    if other:
+        return other.split()
     exe = shutil.which("supervisor")
     return [exe] if exe else [sys.executable, "-m", "supervisor"]
 

@@ -86,7 +86,7 @@ def report_json(snapshot: Snapshot) -> str:
     verdict = decide(snapshot, exclude=(APP_PROCESS,))
     report = {
         "status": "pass" if verdict.ready else "fail",
-        "checks": {g.name: [check_json(g, snapshot)] for g in snapshot.gates},
+        "checks": {g.name: [check_json(g)] for g in snapshot.gates},
     }
     return json.dumps(report, indent=2) + "\n"
 

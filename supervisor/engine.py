@@ -6,7 +6,6 @@ with ``recheck=False`` (the ``check`` command) every gate stops once it passed. 
 decides readiness: it only reports outcomes to the store.
 """
 
-import importlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import anyio
 import anyio.to_thread
 
-from supervisor import logs
+from supervisor import lazyimport, logs
 from supervisor.backoff import Backoff
 from supervisor.checks import Status, record_failure, record_start, record_success
 from supervisor.drivers import GateFailure, module_name, one_line
@@ -32,7 +31,7 @@ Check = Callable[[GateSpec], Awaitable[str | None]]
 async def load_driver(kind: str) -> Check:
     """Import a driver in a worker thread: psycopg and redis take long enough to import that doing
     it on the event loop would stall /healthz."""
-    module = await anyio.to_thread.run_sync(importlib.import_module, module_name(kind))
+    module = await lazyimport.import_module(module_name(kind))
     check: Check = module.check
     return check
 

@@ -77,6 +77,11 @@ class StateStore:
         return replace(self._current, now=self._clock())
 
     @property
+    def version(self) -> int:
+        """Bumped on every change: what was rendered for one version stays true until the next."""
+        return self._version
+
+    @property
     def phase(self) -> Phase:
         return self._phase
 

@@ -9,16 +9,14 @@ restart policy) and ``stopping`` (signals, drain, stop timeout). Stopping is can
 the app exits for good, or a stop signal ends the run, the task group is cancelled.
 """
 
-import importlib
 import os
 import random
 from collections.abc import Callable, Iterable
 
 import anyio
 import anyio.abc
-import anyio.to_thread
 
-from supervisor import exitcodes, logs, processes
+from supervisor import exitcodes, lazyimport, logs, processes
 from supervisor.addresses import reachable
 from supervisor.backoff import Backoff
 from supervisor.checks import CheckState, Role
@@ -67,8 +65,12 @@ class Supervisor:
         self.store.subscribe(log_changes)
         self.backoff = Backoff(s.backoff_initial, s.backoff_max)
         self.engine = GateEngine(self.store, self.backoff, s.check_interval)
+        store = self.store
         self.server = HealthServer(
-            self.store.snapshot, idle_timeout=s.health_idle_timeout, max_connections=s.health_max_connections
+            store.snapshot,
+            version=lambda: store.version,
+            idle_timeout=s.health_idle_timeout,
+            max_connections=s.health_max_connections,
         )
         self._early_signals = early_signals  # read once our own handlers are installed
 
@@ -162,7 +164,7 @@ class Supervisor:
 
     async def _load_metrics(self) -> None:
         """prometheus-client is imported in a worker thread: on the loop it would stall /healthz."""
-        module = await anyio.to_thread.run_sync(importlib.import_module, "supervisor.metrics")
+        module = await lazyimport.import_module("supervisor.metrics")
         metrics = module.Metrics()
         metrics.seed(self.store.snapshot())  # no await between these two: no change is missed
         self.store.subscribe(metrics.observe)

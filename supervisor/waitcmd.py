@@ -54,7 +54,7 @@ async def wait_for(
 def report_json(snapshot: Snapshot, passed: bool) -> str:
     doc = {
         "status": "pass" if passed else "fail",
-        "checks": {g.target: [check_json(g, snapshot)] for g in snapshot.gates},
+        "checks": {g.target: [check_json(g)] for g in snapshot.gates},
     }
     return json.dumps(doc, indent=2) + "\n"
 

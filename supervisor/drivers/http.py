@@ -3,8 +3,9 @@
 Spoken through h11 over an anyio stream, the same parser the health server uses, instead of a
 hand-rolled one; redirects are not followed, a 3xx already proves the server answers. TLS is
 not "standard compatible" in anyio's sense: a server that sends a complete response and closes
-without a close_notify alert has answered, and many do. The TLS context is built once: it costs
-about 15 ms of CPU, on the event loop, each time.
+without a close_notify alert has answered, and many do. The TLS context is built once, when this
+module is imported (in a worker thread, see ``lazyimport``): loading the CA bundle costs about
+15 ms of CPU, which on the event loop would stall /healthz.
 """
 
 import base64
@@ -22,14 +23,11 @@ from supervisor.gatespec import GateSpec
 _MAX_HEAD = 64 * 1024
 
 
-_tls_context: ssl.SSLContext | None = None
+_TLS = ssl.create_default_context()
 
 
 def _tls() -> ssl.SSLContext:
-    global _tls_context
-    if _tls_context is None:
-        _tls_context = ssl.create_default_context()
-    return _tls_context
+    return _TLS
 
 
 def _request(spec: GateSpec) -> h11.Request:

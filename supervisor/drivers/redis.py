@@ -3,7 +3,11 @@
 redis-py retries connects and commands by itself (ten times by default since 6.0); inside a gate
 that would multiply the attempt time and hide the real outcome, so the client gets
 ``Retry(NoBackoff(), 0)`` and our engine does the retrying, with jitter, under its own deadline.
+It also sends no ``CLIENT SETINFO``: a gate has nothing to tell the server about itself, and
+working out redis-py's own version (package metadata) would cost milliseconds on the event loop.
 """
+
+import inspect
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -13,6 +17,13 @@ from redis.exceptions import RedisError
 from supervisor.drivers import GateFailure, one_line
 from supervisor.gatespec import GateSpec
 
+# redis-py 8 replaced lib_name/lib_version (now deprecated) with driver_info
+_NO_CLIENT_INFO: dict[str, None] = (
+    {"driver_info": None}
+    if "driver_info" in inspect.signature(Redis.__init__).parameters
+    else {"lib_name": None, "lib_version": None}
+)
+
 
 async def check(spec: GateSpec) -> str | None:
     client = Redis.from_url(
@@ -21,6 +32,7 @@ async def check(spec: GateSpec) -> str | None:
         socket_connect_timeout=spec.timeout,
         retry=Retry(NoBackoff(), 0),
         single_connection_client=True,
+        **_NO_CLIENT_INFO,
     )
     try:
         if not await client.ping():

@@ -31,7 +31,7 @@ def verbose_text(verdict: Verdict, endpoint: str = "readyz") -> str:
     return "\n".join(lines) + "\n"
 
 
-def check_json(check: CheckState, snapshot: Snapshot) -> dict[str, Any]:
+def check_json(check: CheckState) -> dict[str, Any]:
     ok = check.status in (Status.PASS, Status.SKIPPED)
     status = "pass" if ok else "fail" if check.critical else "warn"
     entry: dict[str, Any] = {
@@ -39,7 +39,7 @@ def check_json(check: CheckState, snapshot: Snapshot) -> dict[str, Any]:
         "componentType": check.kind,
         "role": str(check.role),
         "status": status,
-        "time": _iso(check.last_attempt or snapshot.now),
+        "time": _iso(check.last_attempt),  # None before the first attempt: nothing was observed
         "observedValue": None if check.last_duration is None else round(check.last_duration * 1000, 3),
         "observedUnit": "ms",
         "attempts": check.attempts,
@@ -80,7 +80,7 @@ def timeline_json(timeline: Timeline) -> dict[str, Any]:
 
 def health_json(snapshot: Snapshot, verdict: Verdict) -> dict[str, Any]:
     shown = {c.name for c in verdict.checks}
-    checks = {c.name: [check_json(c, snapshot)] for c in snapshot.checks if c.name in shown}
+    checks = {c.name: [check_json(c)] for c in snapshot.checks if c.name in shown}
     child = snapshot.child
     report: dict[str, Any] = {
         "status": "pass" if verdict.ready else "fail",

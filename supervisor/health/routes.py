@@ -59,9 +59,7 @@ def _one_check(snapshot: Snapshot, name: str, query: dict[str, list[str]], accep
         return _text(404, f"no check named {name!r}\n")
     status = 200 if check.ok else 503
     if wants_json(query, accept) and state is not None:
-        body = render.dumps(
-            {"status": "pass" if check.ok else "fail", "checks": {name: [render.check_json(state, snapshot)]}}
-        )
+        body = render.dumps({"status": "pass" if check.ok else "fail", "checks": {name: [render.check_json(state)]}})
         return Response(status, body.encode(), HEALTH_JSON)
     return _text(status, "ok" if check.ok and "verbose" not in query else render.check_line(check) + "\n")
 

@@ -4,6 +4,11 @@ Robust against whatever arrives: every request head must arrive within the idle 
 number of open connections is bounded, and when the bound is reached the *oldest* connection is
 dropped to make room, so hundreds of stalled connections can never keep a fresh probe from being
 answered. Malformed requests get 400, oversized heads 431, and never disturb other connections.
+
+Fast because probes arrive often and the state changes rarely: a response is routed and
+rendered once per state version and request shape, and its h11 event is built (and its headers
+validated) once; the idle timeout is enforced by one watchdog task over all connections instead
+of a cancel scope per request.
 """
 
 import http
@@ -11,12 +16,13 @@ import itertools
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import anyio
 import anyio.abc
 import h11
 
-from supervisor import __version__, logs
+from supervisor import logs
 from supervisor.health.routes import MetricsRenderer, Response, respond
 from supervisor.readiness import Snapshot
 
@@ -24,25 +30,28 @@ log = logs.get("health")
 
 MAX_HEAD = 8 * 1024
 MAX_BODY = 64 * 1024
-SERVER_HEADER = f"container-supervisor/{__version__}"
 
 
-def _head_size(request: h11.Request) -> int:
-    return len(request.target) + sum(len(name) + len(value) + 4 for name, value in request.headers)
+def _read_head(request: h11.Request) -> tuple[int, bytes, bool]:
+    """One pass over the headers: the head's size, the Accept value, and whether the framing is
+    ambiguous (both Content-Length and Transfer-Encoding: RFC 9112 section 6.1 says answer, then
+    close, since a front proxy may have framed the body differently and the next request could
+    be smuggled)."""
+    size = len(request.target)
+    accept = b""
+    length = chunked = False
+    for name, value in request.headers:
+        size += len(name) + len(value) + 4
+        if name == b"accept":
+            accept = value
+        elif name == b"content-length":
+            length = True
+        elif name == b"transfer-encoding":
+            chunked = True
+    return size, accept, length and chunked
 
 
-def _reason(status: int) -> bytes:
-    try:
-        return http.HTTPStatus(status).phrase.encode()
-    except ValueError:
-        return b""
-
-
-def _ambiguous_framing(request: h11.Request) -> bool:
-    """Both Content-Length and Transfer-Encoding: RFC 9112 section 6.1 says answer, then close
-    (a front proxy may have framed the body differently: the next request could be smuggled)."""
-    names = {name for name, _ in request.headers}
-    return b"content-length" in names and b"transfer-encoding" in names
+_REASONS = {status.value: status.phrase.encode() for status in http.HTTPStatus}
 
 
 class _RateLimitedLog:
@@ -67,6 +76,29 @@ class _Close(Exception):
     """End this connection quietly."""
 
 
+class _Conn:
+    """One open connection: the scope that ends it, and when it must have made progress by."""
+
+    __slots__ = ("deadline", "scope")
+
+    def __init__(self, scope: anyio.CancelScope, deadline: float) -> None:
+        self.scope = scope
+        self.deadline = deadline
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A response ready to send: its h11 head (headers validated once) and its body."""
+
+    head: h11.Response
+    body: h11.Data | None
+    close: bool
+
+
+_END = h11.EndOfMessage()  # events are immutable: one will do for every response
+CACHE_SIZE = 256  # distinct request shapes kept per state version
+
+
 async def open_listener(host: str, port: int) -> anyio.abc.Listener[anyio.abc.SocketStream]:
     return await anyio.create_tcp_listener(local_host=host, local_port=port, backlog=1024)
 
@@ -76,33 +108,54 @@ class HealthServer:
         self,
         snapshot: Callable[[], Snapshot],
         *,
+        version: Callable[[], int] | None = None,
         idle_timeout: float = 5.0,
         max_connections: int = 256,
     ) -> None:
         self._snapshot = snapshot
+        self._version = version  # None: nothing is cached (every request is routed afresh)
         self._idle_timeout = idle_timeout
         self._max_connections = max_connections
-        self._open: OrderedDict[int, anyio.CancelScope] = OrderedDict()
+        self._open: OrderedDict[int, _Conn] = OrderedDict()
         self._ids = itertools.count()
-        self.metrics: MetricsRenderer | None = None  # set once prometheus-client is loaded
+        self._metrics: MetricsRenderer | None = None
         self._errors = _RateLimitedLog()
+        self._cache: dict[tuple[bytes, bytes, bytes], _Prepared] = {}
+        self._cache_key: tuple[int, bool] | None = None  # (state version, metrics loaded)
+
+    @property
+    def metrics(self) -> MetricsRenderer | None:
+        return self._metrics
+
+    @metrics.setter
+    def metrics(self, renderer: MetricsRenderer | None) -> None:
+        """Set once prometheus-client is loaded; metrics change only with the state."""
+        self._metrics = renderer
 
     async def serve(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
-        async with listener:
+        async with listener, anyio.create_task_group() as tg:
+            tg.start_soon(self._watchdog, name="health idle watchdog")
             await listener.serve(self._handle)
+
+    async def _watchdog(self) -> None:
+        """Close every connection that made no progress by its deadline."""
+        tick = min(0.5, max(0.01, self._idle_timeout / 10))
+        while True:
+            await anyio.sleep(tick)
+            now = anyio.current_time()
+            for conn in [c for c in self._open.values() if c.deadline < now]:
+                conn.scope.cancel()
 
     async def _handle(self, stream: anyio.abc.SocketStream) -> None:
         conn_id = next(self._ids)
         while len(self._open) >= self._max_connections:
             _, oldest = self._open.popitem(last=False)
-            oldest.cancel()
+            oldest.scope.cancel()
         with anyio.CancelScope() as scope:
-            self._open[conn_id] = scope
+            conn = self._open[conn_id] = _Conn(scope, anyio.current_time() + self._idle_timeout)
             try:
-                await self._converse(stream, conn_id)
+                await self._converse(stream, conn_id, conn)
             except (_Close, anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
-                pass
-            except TimeoutError:
                 pass
             finally:
                 self._open.pop(conn_id, None)
@@ -123,84 +176,97 @@ class HealthServer:
                 return event  # type: ignore[return-value]
             await self._receive_into(stream, conn)
 
-    async def _converse(self, stream: anyio.abc.SocketStream, conn_id: int) -> None:
+    async def _converse(self, stream: anyio.abc.SocketStream, conn_id: int, progress: _Conn) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        idle = self._idle_timeout
+        clock = anyio.current_time
         while True:
+            progress.deadline = clock() + idle  # the next request head, within idle
             try:
-                with anyio.fail_after(self._idle_timeout):
+                event = conn.next_event()  # no coroutine when the request is already buffered
+                if event is h11.NEED_DATA:
                     event = await self._next_event(stream, conn)
-                    if isinstance(event, h11.ConnectionClosed):
-                        return
-                    if not isinstance(event, h11.Request):
-                        raise _Close
-                    if _head_size(event) > MAX_HEAD:  # h11 limits only *incomplete* heads
-                        await self._send_error(stream, conn, 431, "request head too large")
-                        return
-                    response = await self._read_body_and_route(stream, conn, event)
-                    if _ambiguous_framing(event):
-                        response = Response(
-                            response.status,
-                            response.body,
-                            response.content_type,
-                            (*response.headers, ("Connection", "close")),
-                        )
+                if isinstance(event, h11.ConnectionClosed):
+                    return
+                if not isinstance(event, h11.Request):
+                    raise _Close
+                size, accept, ambiguous = _read_head(event)
+                if size > MAX_HEAD:  # h11 limits only *incomplete* heads
+                    await self._send_error(stream, conn, 431, "request head too large")
+                    return
+                if await self._body_fits(stream, conn):
+                    prepared = self._answer(event, accept, ambiguous)
+                else:
+                    prepared = self._prepare(Response(413, b"request body too large\n"), close=True)
             except h11.RemoteProtocolError as exc:
                 await self._send_error(stream, conn, exc.error_status_hint, str(exc))
                 return
-            with anyio.fail_after(self._idle_timeout):
-                await self._send(stream, conn, response, head_only=event.method == b"HEAD")
+            progress.deadline = clock() + idle  # the answer, within idle
+            data = conn.send(prepared.head)
+            if prepared.body is not None and event.method != b"HEAD":
+                data += conn.send(prepared.body)
+            data += conn.send(_END)
+            await stream.send(data)
             if conn.our_state is h11.MUST_CLOSE or conn.their_state is not h11.DONE:
                 return
             conn.start_next_cycle()
             self._open.move_to_end(conn_id)  # a live keep-alive client is the newest, not the oldest
 
-    async def _read_body_and_route(
-        self, stream: anyio.abc.SocketStream, conn: h11.Connection, request: h11.Request
-    ) -> Response:
+    async def _body_fits(self, stream: anyio.abc.SocketStream, conn: h11.Connection) -> bool:
+        """Read the request to its end; False when its body is over ``MAX_BODY``."""
         size = 0
         while True:
-            event = await self._next_event(stream, conn)
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                event = await self._next_event(stream, conn)
             if isinstance(event, h11.EndOfMessage):
-                break
+                return True
             if isinstance(event, h11.Data):
                 size += len(event.data)
                 if size > MAX_BODY:
-                    return Response(413, b"request body too large\n")
+                    return False
             elif isinstance(event, h11.ConnectionClosed):
                 raise _Close
-        accept = ""
-        for name, value in request.headers:
-            if name == b"accept":
-                accept = value.decode("latin-1")
+
+    def _answer(self, request: h11.Request, accept: bytes, close: bool) -> _Prepared:
+        """The response, from the cache when the state has not changed since it was rendered."""
+        if self._version is None or close:
+            return self._prepare(self._route(request, accept), close=close)
+        current = (self._version(), self._metrics is not None)
+        if current != self._cache_key or len(self._cache) >= CACHE_SIZE:
+            self._cache.clear()
+            self._cache_key = current
+        key = (request.method, request.target, accept)
+        prepared = self._cache.get(key)
+        if prepared is None:
+            prepared = self._cache[key] = self._prepare(self._route(request, accept), close=False)
+        return prepared
+
+    def _route(self, request: h11.Request, accept: bytes) -> Response:
         try:
             return respond(
                 request.method.decode("ascii", "replace"),
                 request.target.decode("ascii", "replace"),
-                accept,
+                accept.decode("latin-1"),
                 self._snapshot,
-                self.metrics,
+                self._metrics,
             )
         except Exception:  # a bug must cost one request, never the server
             self._errors.exception("health request %.200s failed", request.target.decode("ascii", "replace"))
             return Response(500, b"internal error\n")
 
-    async def _send(
-        self, stream: anyio.abc.SocketStream, conn: h11.Connection, response: Response, *, head_only: bool
-    ) -> None:
+    @staticmethod
+    def _prepare(response: Response, *, close: bool) -> _Prepared:
         headers = [
             ("Content-Type", response.content_type),
             ("Content-Length", str(len(response.body))),
             ("Cache-Control", "no-store"),
-            ("Server", SERVER_HEADER),
             *response.headers,
         ]
-        if response.status == 413:
+        if close:
             headers.append(("Connection", "close"))
-        data = conn.send(h11.Response(status_code=response.status, headers=headers, reason=_reason(response.status)))
-        if not head_only and response.body:
-            data += conn.send(h11.Data(data=response.body))
-        data += conn.send(h11.EndOfMessage())
-        await stream.send(data)
+        head = h11.Response(status_code=response.status, headers=headers, reason=_REASONS.get(response.status, b""))
+        return _Prepared(head, h11.Data(data=response.body) if response.body else None, close)
 
     async def _send_error(self, stream: anyio.abc.SocketStream, conn: h11.Connection, status: int, why: str) -> None:
         if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
@@ -210,12 +276,11 @@ class HealthServer:
             data = conn.send(
                 h11.Response(
                     status_code=status,
-                    reason=_reason(status),
+                    reason=_REASONS.get(status, b""),
                     headers=[
                         ("Content-Type", "text/plain; charset=utf-8"),
                         ("Content-Length", str(len(body))),
                         ("Connection", "close"),
-                        ("Server", SERVER_HEADER),
                     ],
                 )
             )

@@ -1,0 +1,25 @@
+"""Heavy imports (psycopg, redis, prometheus-client) off the event loop, one at a time.
+
+Importing on the loop would stall /healthz for as long as the import takes (prometheus-client:
+about 30 ms; psycopg: 70 ms). In a worker thread the import's work runs beside the loop, which
+gets the GIL back at every switch interval; one import at a time keeps a single thread competing
+with the loop for it (``bench/startup_stall.py`` measures the result).
+"""
+
+import importlib
+import sys
+from types import ModuleType
+
+import anyio
+import anyio.to_thread
+
+_limiter: anyio.CapacityLimiter | None = None
+
+
+async def import_module(name: str) -> ModuleType:
+    global _limiter
+    if name in sys.modules:
+        return sys.modules[name]
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(1)
+    return await anyio.to_thread.run_sync(importlib.import_module, name, limiter=_limiter)
