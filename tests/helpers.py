@@ -1,12 +1,26 @@
 """Shared test helpers: free ports, condition waits with deadlines, a tiny HTTP client."""
 
 import http.client
+import os
+import shutil
 import socket
+import sys
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+
+
+def supervisor_argv() -> list[str]:
+    exe = shutil.which("supervisor")
+    return [exe] if exe else [sys.executable, "-m", "supervisor"]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SUPERVISOR_")}
+    env.update(extra)
+    return env
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from supervisor.durations import parse_duration
-from tests.conftest import clean_env, supervisor_argv
+from tests.helpers import clean_env, supervisor_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 KUBE = ROOT / "deploy" / "kubernetes"

@@ -22,7 +22,7 @@ def test_ruff_is_clean() -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_mypy_strict_is_clean() -> None:
-    r = run(sys.executable, "-m", "mypy", "supervisor")
+    r = run(sys.executable, "-m", "mypy", "supervisor", "tests")
     assert r.returncode == 0, r.stdout + r.stderr
 
 

@@ -7,9 +7,9 @@ import secrets
 
 import pytest
 
-from tests.conftest import PgServer, RedisServer
 from tests.container.conftest import Container, wait_listening
 from tests.helpers import get, wait_until
+from tests.servers import PgServer, RedisServer
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(900)]
 HTTPS = {"X-Forwarded-Proto": "https"}  # TLS ends at a proxy in front; Django redirects plain HTTP

@@ -5,8 +5,9 @@ import subprocess
 
 import pytest
 
-from tests.conftest import RedisServer, clean_env, supervisor_argv
-from tests.helpers import free_port, wait_until
+from tests.helpers import clean_env, free_port, supervisor_argv, wait_until
+from tests.integration.supervised import Launcher
+from tests.servers import RedisFactory, RedisServer
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +72,7 @@ def test_config_shows_effective_values_and_schema() -> None:
     assert "gates" in schema["properties"]
 
 
-def test_no_password_in_any_output(redis_factory: type, supervise: type) -> None:
+def test_no_password_in_any_output(redis_factory: RedisFactory, supervise: Launcher) -> None:
     secret = "Sup3r-S3cret-Pw"
     r: RedisServer = redis_factory.new("--requirepass", "something-else")
     env = {

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RedisServer, clean_env, supervisor_argv
-from tests.helpers import free_port, wait_until
+from tests.helpers import clean_env, free_port, supervisor_argv, wait_until
+from tests.integration.supervised import Launcher
+from tests.servers import RedisServer
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +25,7 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> s
 
 
 @pytest.fixture
-def degraded(supervise: type) -> object:
+def degraded(supervise: Launcher) -> object:
     """A supervisor whose one gate can never pass: live, not ready."""
     s = supervise.run(
         "sleep",
@@ -76,7 +77,7 @@ def test_probe_and_status_import_nothing_heavy(degraded: object) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_status_shows_each_check_and_exits_by_readiness(degraded: object, supervise: type) -> None:
+def test_status_shows_each_check_and_exits_by_readiness(degraded: object, supervise: Launcher) -> None:
     port = str(degraded.port)  # type: ignore[attr-defined]
     r = cli("status", "--port", port)
     assert r.returncode == 1, r.stderr

@@ -3,20 +3,23 @@
 import json
 import signal
 import time
+from typing import Any
 
 import pytest
 
-from tests.conftest import PgServer, RedisServer, gunicorn_argv
 from tests.helpers import free_port, get, status_of, wait_until
+from tests.integration.supervised import Launcher, Supervised, gunicorn_argv
+from tests.servers import PgFactory, PgServer, RedisFactory, RedisServer
 
 pytestmark = pytest.mark.integration
 
 
-def readyz_json(s: object) -> dict:  # type: ignore[type-arg]
-    return json.loads(s.get("/readyz?format=json").body)  # type: ignore[attr-defined]
+def readyz_json(s: Supervised) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(s.get("/readyz?format=json").body)
+    return doc
 
 
-def test_gates_pass_and_the_app_serves(pg: PgServer, redis_server: RedisServer, supervise: type) -> None:
+def test_gates_pass_and_the_app_serves(pg: PgServer, redis_server: RedisServer, supervise: Launcher) -> None:
     app_port = free_port()
     s = supervise.run(
         *gunicorn_argv(app_port),
@@ -41,7 +44,7 @@ def test_gates_pass_and_the_app_serves(pg: PgServer, redis_server: RedisServer, 
 
 
 @pytest.mark.slow
-def test_database_down_at_start_degrades_then_recovers(pg_factory: type, supervise: type) -> None:
+def test_database_down_at_start_degrades_then_recovers(pg_factory: PgFactory, supervise: Launcher) -> None:
     pg: PgServer = pg_factory.new(start=False)
     app_port = free_port()
     s = supervise.run(
@@ -66,7 +69,7 @@ def test_database_down_at_start_degrades_then_recovers(pg_factory: type, supervi
 
 
 @pytest.mark.slow
-def test_database_lost_after_ready_turns_readiness_off_and_back(pg: PgServer, supervise: type) -> None:
+def test_database_lost_after_ready_turns_readiness_off_and_back(pg: PgServer, supervise: Launcher) -> None:
     app_port = free_port()
     interval, timeout = 1.0, 1.0
     s = supervise.run(
@@ -92,7 +95,7 @@ def test_database_lost_after_ready_turns_readiness_off_and_back(pg: PgServer, su
     assert s.proc.poll() is None
 
 
-def test_redis_with_wrong_password_fails_with_a_reason(redis_factory: type, supervise: type) -> None:
+def test_redis_with_wrong_password_fails_with_a_reason(redis_factory: RedisFactory, supervise: Launcher) -> None:
     r: RedisServer = redis_factory.new("--requirepass", "right-one-7")
     s = supervise.run(
         "sleep",

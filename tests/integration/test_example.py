@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env
-from tests.helpers import free_port, get, wait_until
+from tests.helpers import clean_env, free_port, get, wait_until
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

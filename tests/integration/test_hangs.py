@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import free_port, get, wait_until
+from tests.integration.supervised import Launcher
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +49,7 @@ def silent_port() -> Iterator[int]:
     proc.wait()
 
 
-def test_silent_servers_are_cut_at_the_timeout_while_healthz_answers(silent_port: int, supervise: type) -> None:
+def test_silent_servers_are_cut_at_the_timeout_while_healthz_answers(silent_port: int, supervise: Launcher) -> None:
     s = supervise.run(
         "sleep",
         "60",
@@ -81,7 +82,7 @@ def test_silent_servers_are_cut_at_the_timeout_while_healthz_answers(silent_port
     assert len(latencies) > 20 and max(latencies) < 1.0
 
 
-def test_hanging_command_gate_kills_its_whole_group(tmp_path: Path, supervise: type) -> None:
+def test_hanging_command_gate_kills_its_whole_group(tmp_path: Path, supervise: Launcher) -> None:
     pidfile = tmp_path / "grandchild.pid"
     s = supervise.run(
         "sleep",
@@ -107,9 +108,9 @@ def test_hanging_command_gate_kills_its_whole_group(tmp_path: Path, supervise: t
     assert "timed out after 500ms" in doc["checks"]["hang"][0]["output"]
 
 
-def test_four_one_second_gates_run_concurrently(supervise: type, tmp_path: Path) -> None:
+def test_four_one_second_gates_run_concurrently(supervise: Launcher, tmp_path: Path) -> None:
     env = {f"SUPERVISOR_GATE_G{i}": "cmd:sleep 1" for i in range(4)}
-    from tests.conftest import clean_env, supervisor_argv
+    from tests.helpers import clean_env, supervisor_argv
 
     started = time.monotonic()
     result = subprocess.run(
@@ -122,8 +123,8 @@ def test_four_one_second_gates_run_concurrently(supervise: type, tmp_path: Path)
     assert elapsed < 2.5, elapsed
 
 
-def test_app_probe_http(supervise: type) -> None:
-    from tests.conftest import gunicorn_argv
+def test_app_probe_http(supervise: Launcher) -> None:
+    from tests.integration.supervised import gunicorn_argv
 
     app_port = free_port()
     s = supervise.run(*gunicorn_argv(app_port), env={"SUPERVISOR_APP_PROBE": f"http://127.0.0.1:{app_port}/"})

@@ -6,12 +6,13 @@ import time
 import pytest
 
 from tests.helpers import get
+from tests.integration.supervised import Launcher
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def server(supervise: type) -> object:
+def server(supervise: Launcher) -> object:
     s = supervise.run(
         "sleep", "60", env={"SUPERVISOR_HEALTH_IDLE_TIMEOUT": "1s", "SUPERVISOR_HEALTH_MAX_CONNECTIONS": "64"}
     )

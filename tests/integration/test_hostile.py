@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env, supervisor_argv
-from tests.helpers import free_port, get, status_of, wait_until
+from tests.helpers import clean_env, free_port, get, status_of, supervisor_argv, wait_until
+from tests.integration.supervised import Launcher
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +72,7 @@ MALFORMED_TARGETS = [
 ]
 
 
-def test_malformed_targets_are_client_errors_and_never_logged_as_tracebacks(supervise: type) -> None:
+def test_malformed_targets_are_client_errors_and_never_logged_as_tracebacks(supervise: Launcher) -> None:
     s = supervise.run("sleep", "60", env={"SUPERVISOR_LOG_LEVEL": "debug"})
     s.wait_listening()
     for target in MALFORMED_TARGETS:
@@ -83,7 +83,7 @@ def test_malformed_targets_are_client_errors_and_never_logged_as_tracebacks(supe
     assert "Traceback" not in s.output() and "request" not in s.output(), s.output()
 
 
-def test_floods_of_8_kb_malformed_targets_do_not_stall_healthz(supervise: type) -> None:
+def test_floods_of_8_kb_malformed_targets_do_not_stall_healthz(supervise: Launcher) -> None:
     s = supervise.run("sleep", "60", env={"SUPERVISOR_GATE_DB": f"postgresql://u:pw{'x' * 40}@127.0.0.1:1/db"})
     s.wait_listening()
     head = b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
@@ -109,7 +109,7 @@ def test_floods_of_8_kb_malformed_targets_do_not_stall_healthz(supervise: type) 
     assert statuses and not [line for line in statuses if line.split()[1].startswith("5")]
 
 
-def test_reason_phrases_are_sent(supervise: type) -> None:
+def test_reason_phrases_are_sent(supervise: Launcher) -> None:
     s = supervise.run("sleep", "60", env={"SUPERVISOR_GATE_NEVER": f"tcp://127.0.0.1:{free_port()}"})
     s.wait_listening()
     assert (
@@ -124,7 +124,7 @@ def test_reason_phrases_are_sent(supervise: type) -> None:
     )
 
 
-def test_content_length_with_transfer_encoding_is_answered_then_closed(supervise: type) -> None:
+def test_content_length_with_transfer_encoding_is_answered_then_closed(supervise: Launcher) -> None:
     s = supervise.run("sleep", "60")
     s.wait_listening()
     smuggle = (
@@ -142,7 +142,7 @@ def test_content_length_with_transfer_encoding_is_answered_then_closed(supervise
 
 
 @pytest.mark.parametrize("password", ["ab/cd+ef==", "pa#ss?word", "p@ss@word", "a/b?c#d@e:f", "postgres"])
-def test_reserved_characters_in_passwords_never_reach_any_output(supervise: type, password: str) -> None:
+def test_reserved_characters_in_passwords_never_reach_any_output(supervise: Launcher, password: str) -> None:
     port = free_port()
     env = {
         "SUPERVISOR_LOG_LEVEL": "debug",
@@ -181,7 +181,7 @@ def thread_count(pid: int) -> int:
 
 
 def test_a_gate_blocked_in_a_system_call_holds_one_thread_and_never_delays_exit(
-    supervise: type, tmp_path: Path
+    supervise: Launcher, tmp_path: Path
 ) -> None:
     fifo = tmp_path / "hung.db"
     os.mkfifo(fifo)  # open() blocks until a writer comes: a hung network filesystem in miniature
@@ -235,7 +235,7 @@ def test_config_json_stays_json_whatever_the_password(password: str, where: str)
 
 
 @pytest.mark.parametrize("exists", [True, False])
-def test_prometheus_multiproc_dir_is_left_to_the_app(supervise: type, tmp_path: Path, exists: bool) -> None:
+def test_prometheus_multiproc_dir_is_left_to_the_app(supervise: Launcher, tmp_path: Path, exists: bool) -> None:
     multiproc = tmp_path / "metrics"
     if exists:
         multiproc.mkdir()
@@ -421,6 +421,7 @@ def test_a_toml_command_array_is_taken_as_the_command(tmp_path: Path) -> None:
 
 TLS_SERVER = r"""
 import socket, ssl, sys
+from tests.integration.supervised import Launcher
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(sys.argv[1], sys.argv[2])
 srv = socket.create_server(("127.0.0.1", 0))
@@ -488,7 +489,7 @@ def test_config_with_300_kb_values_is_quick(tmp_path: Path) -> None:
         assert ("p" * 300_000) not in r.stdout
 
 
-def test_readyz_json_target_masks_the_password(supervise: type) -> None:
+def test_readyz_json_target_masks_the_password(supervise: Launcher) -> None:
     port = free_port()
     s = supervise.run("sleep", "60", env={"SUPERVISOR_GATE_PG": f"postgresql://u:se%2Fcr%23et@127.0.0.1:{port}/db"})
     s.wait_listening()

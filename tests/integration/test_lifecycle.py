@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import gunicorn_argv
 from tests.helpers import free_port, get, wait_until
+from tests.integration.supervised import Launcher, gunicorn_argv
 
 pytestmark = pytest.mark.integration
 
@@ -16,12 +16,12 @@ pytestmark = pytest.mark.integration
 @pytest.mark.parametrize(
     ("script", "code"), [("exit 0", 0), ("exit 3", 3), ("kill -TERM $$", 143), ("kill -KILL $$", 137)]
 )
-def test_exit_code_is_the_childs(supervise: type, script: str, code: int) -> None:
+def test_exit_code_is_the_childs(supervise: Launcher, script: str, code: int) -> None:
     s = supervise.run("sh", "-c", script)
     assert s.wait(10) == code
 
 
-def test_sigterm_while_gating_cancels_gates_and_spawns_nothing(tmp_path: Path, supervise: type) -> None:
+def test_sigterm_while_gating_cancels_gates_and_spawns_nothing(tmp_path: Path, supervise: Launcher) -> None:
     marker = tmp_path / "spawned"
     s = supervise.run(
         "touch",
@@ -40,14 +40,14 @@ def test_sigterm_while_gating_cancels_gates_and_spawns_nothing(tmp_path: Path, s
     assert not marker.exists()
 
 
-def test_sigint_while_gating_exits_130(supervise: type) -> None:
+def test_sigint_while_gating_exits_130(supervise: Launcher) -> None:
     s = supervise.run("true", env={"SUPERVISOR_GATE_NEVER": f"tcp://127.0.0.1:{free_port()}"})
     s.wait_listening()
     s.signal(signal.SIGINT)
     assert s.wait(5) == 130
 
 
-def test_startup_timeout_exit_mode_exits_69_and_names_the_gate(supervise: type) -> None:
+def test_startup_timeout_exit_mode_exits_69_and_names_the_gate(supervise: Launcher) -> None:
     s = supervise.run(
         "true",
         env={
@@ -60,7 +60,7 @@ def test_startup_timeout_exit_mode_exits_69_and_names_the_gate(supervise: type) 
     assert "gates did not pass within 500ms: never:" in s.output()
 
 
-def test_sigterm_is_forwarded_and_readiness_drops_at_once(supervise: type, tmp_path: Path) -> None:
+def test_sigterm_is_forwarded_and_readiness_drops_at_once(supervise: Launcher, tmp_path: Path) -> None:
     got = tmp_path / "got-term"
     script = f"trap 'touch {got}; sleep 1; exit 0' TERM; while :; do sleep 0.05; done"
     s = supervise.run("sh", "-c", script)
@@ -72,7 +72,7 @@ def test_sigterm_is_forwarded_and_readiness_drops_at_once(supervise: type, tmp_p
     assert "phase running -> stopping" in s.output()
 
 
-def test_child_ignoring_sigterm_is_killed_after_stop_timeout(supervise: type) -> None:
+def test_child_ignoring_sigterm_is_killed_after_stop_timeout(supervise: Launcher) -> None:
     s = supervise.run(
         "sh", "-c", "trap '' TERM; while :; do sleep 0.05; done", env={"SUPERVISOR_STOP_TIMEOUT": "500ms"}
     )
@@ -82,7 +82,7 @@ def test_child_ignoring_sigterm_is_killed_after_stop_timeout(supervise: type) ->
     assert "did not stop within 500ms" in s.output()
 
 
-def test_second_sigterm_kills_at_once(supervise: type) -> None:
+def test_second_sigterm_kills_at_once(supervise: Launcher) -> None:
     s = supervise.run("sh", "-c", "trap '' TERM; while :; do sleep 0.05; done", env={"SUPERVISOR_STOP_TIMEOUT": "60s"})
     s.wait_ready()
     s.signal(signal.SIGTERM)
@@ -92,7 +92,9 @@ def test_second_sigterm_kills_at_once(supervise: type) -> None:
 
 
 @pytest.mark.parametrize("program", ["/nonexistent/app", "no-such-program-anywhere", "not-executable"])
-def test_a_missing_app_command_is_a_config_error_before_any_gate(supervise: type, tmp_path: Path, program: str) -> None:
+def test_a_missing_app_command_is_a_config_error_before_any_gate(
+    supervise: Launcher, tmp_path: Path, program: str
+) -> None:
     if program == "not-executable":
         program = str(tmp_path / "app.sh")
         Path(program).write_text("#!/bin/sh\n")
@@ -105,7 +107,7 @@ def test_a_missing_app_command_is_a_config_error_before_any_gate(supervise: type
     assert "Traceback" not in s.output()
 
 
-def test_health_port_in_use_exits_71(supervise: type) -> None:
+def test_health_port_in_use_exits_71(supervise: Launcher) -> None:
     first = supervise.run("sleep", "30")
     first.wait_listening()
     second = supervise.run("sleep", "30", env={"SUPERVISOR_HEALTH_PORT": str(first.port)})
@@ -113,7 +115,7 @@ def test_health_port_in_use_exits_71(supervise: type) -> None:
     assert "cannot listen on" in second.output()
 
 
-def test_gunicorn_graceful_stop_exits_zero(supervise: type) -> None:
+def test_gunicorn_graceful_stop_exits_zero(supervise: Launcher) -> None:
     app_port = free_port()
     s = supervise.run(*gunicorn_argv(app_port))
     s.wait_ready()
@@ -124,7 +126,7 @@ def test_gunicorn_graceful_stop_exits_zero(supervise: type) -> None:
     assert s.wait(15) == 0
 
 
-def test_output_of_the_app_is_passed_through_unbuffered(supervise: type) -> None:
+def test_output_of_the_app_is_passed_through_unbuffered(supervise: Launcher) -> None:
     s = supervise.run("sh", "-c", "echo line-one; echo line-two >&2; exit 0")
     assert s.wait(10) == 0
     out = s.output()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env, supervisor_argv
-from tests.helpers import free_port
+from tests.helpers import clean_env, free_port, supervisor_argv
+from tests.integration.supervised import Launcher
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ def test_an_existing_database_passes_with_must_exist(tmp_path: Path) -> None:
     assert check({"SUPERVISOR_GATE_DB": f"sqlite:///{tmp_path}/app.db?must_exist=true"}).returncode == 0
 
 
-def test_a_gate_whose_variable_is_unset_is_skipped_not_passed(supervise: type, tmp_path: Path) -> None:
+def test_a_gate_whose_variable_is_unset_is_skipped_not_passed(supervise: Launcher, tmp_path: Path) -> None:
     env = {"SUPERVISOR_GATE_CACHE": "env:REDIS_URL", "SUPERVISOR_GATE_CACHE__ONLY_IF_SET": "REDIS_URL"}
     r = check(env)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -64,7 +64,7 @@ def test_a_gate_whose_variable_is_unset_is_skipped_not_passed(supervise: type, t
     assert 'gate="cache"' not in s.get("/metrics").text
 
 
-def test_a_gate_whose_variable_is_set_is_checked(supervise: type) -> None:
+def test_a_gate_whose_variable_is_set_is_checked(supervise: Launcher) -> None:
     env = {
         "SUPERVISOR_GATE_CACHE": "env:REDIS_URL",
         "SUPERVISOR_GATE_CACHE__ONLY_IF_SET": "REDIS_URL",

@@ -8,14 +8,23 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import APPS, clean_env, gunicorn_argv, pid1_prefix, supervisor_argv
-from tests.helpers import Reply, free_port, get, wait_until
+from tests.helpers import Reply, clean_env, free_port, get, supervisor_argv, wait_until
+from tests.integration.supervised import APPS, Launcher, gunicorn_argv, pid1_prefix
 
 pytestmark = pytest.mark.integration
+
+
+def arrived(record: Path, name: str) -> bool:
+    return name in record.read_text().split()
+
+
+def children_of(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
 
 
 def proc_children(pid: int) -> list[tuple[int, str]]:
@@ -32,7 +41,7 @@ def proc_children(pid: int) -> list[tuple[int, str]]:
     return out
 
 
-def test_runs_as_pid_1(supervise: type, tmp_path: Path) -> None:
+def test_runs_as_pid_1(supervise: Launcher, tmp_path: Path) -> None:
     out = tmp_path / "pid"
     s = supervise.run("sh", "-c", f"echo $PPID > {out}; sleep 30", prefix=pid1_prefix())
     s.wait_ready()
@@ -40,7 +49,7 @@ def test_runs_as_pid_1(supervise: type, tmp_path: Path) -> None:
     assert "reaping orphaned processes (PID 1)" in s.output()
 
 
-def test_hundreds_of_orphans_are_reaped_and_gates_keep_their_exit_codes(supervise: type) -> None:
+def test_hundreds_of_orphans_are_reaped_and_gates_keep_their_exit_codes(supervise: Launcher) -> None:
     orphans = "for i in $(seq 150); do (setsid sleep 0.3 &); done"
     env = {
         "SUPERVISOR_LOG_LEVEL": "debug",
@@ -76,20 +85,20 @@ def test_hundreds_of_orphans_are_reaped_and_gates_keep_their_exit_codes(supervis
     assert s.output().count("reaped orphan pid") >= 300
 
 
-def test_each_forwarded_signal_reaches_the_child(supervise: type, tmp_path: Path) -> None:
+def test_each_forwarded_signal_reaches_the_child(supervise: Launcher, tmp_path: Path) -> None:
     record = tmp_path / "signals"
     s = supervise.run(sys.executable, str(APPS / "signals.py"), str(record), prefix=pid1_prefix())
     wait_until(lambda: record.exists() and "ready" in record.read_text(), 10, "the child's handlers")
     for name in ("SIGHUP", "SIGUSR1", "SIGUSR2", "SIGTTIN", "SIGTTOU", "SIGWINCH"):
         s.signal(getattr(signal, name))
-        wait_until(lambda n=name: n in record.read_text().split(), 5, f"{name} at the child")
+        wait_until(partial(arrived, record, name), 5, f"{name} at the child")
     assert s.proc.poll() is None and s.status("/readyz") == 200
     s.signal(signal.SIGQUIT)  # forwarded as it is; readiness off
     assert s.wait(10) == 0
     assert record.read_text().split()[-1] == "SIGQUIT"
 
 
-def test_sigint_is_forwarded_as_it_is(supervise: type, tmp_path: Path) -> None:
+def test_sigint_is_forwarded_as_it_is(supervise: Launcher, tmp_path: Path) -> None:
     record = tmp_path / "signals"
     s = supervise.run(sys.executable, str(APPS / "signals.py"), str(record), prefix=pid1_prefix())
     wait_until(lambda: record.exists() and "ready" in record.read_text(), 10, "the child's handlers")
@@ -98,7 +107,7 @@ def test_sigint_is_forwarded_as_it_is(supervise: type, tmp_path: Path) -> None:
     assert record.read_text().split()[-1] == "SIGINT"
 
 
-def test_signals_before_the_app_exists(supervise: type) -> None:
+def test_signals_before_the_app_exists(supervise: Launcher) -> None:
     s = supervise.run("true", env={"SUPERVISOR_GATE_NEVER": f"tcp://127.0.0.1:{free_port()}"}, prefix=pid1_prefix())
     s.wait_listening()
     s.signal(signal.SIGHUP)
@@ -133,9 +142,7 @@ def test_exit_codes_match_tini(case: str, tmp_path: Path) -> None:
         proc = subprocess.Popen([*pid1_prefix(), *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if sig is not None:
             wait_until(ready.exists, 10, "the child to start")
-            inner = wait_until(
-                lambda p=proc: Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text().split(), 5, "PID 1"
-            )
+            inner = wait_until(partial(children_of, proc.pid), 5, "PID 1")
             import os
 
             os.kill(int(inner[0]), sig)
@@ -143,7 +150,7 @@ def test_exit_codes_match_tini(case: str, tmp_path: Path) -> None:
     assert codes["supervisor"] == codes["tini"], codes
 
 
-def test_graceful_stop_under_load_drains_and_completes_in_flight(supervise: type, tmp_path: Path) -> None:
+def test_graceful_stop_under_load_drains_and_completes_in_flight(supervise: Launcher, tmp_path: Path) -> None:
     app_port = free_port()
     s = supervise.run(
         *gunicorn_argv(app_port, "--workers", "2"),
@@ -179,7 +186,7 @@ def test_graceful_stop_under_load_drains_and_completes_in_flight(supervise: type
     ("policy", "script_exit", "expected_runs"),
     [("on-failure", 3, 3), ("on-failure", 0, 1), ("always", 0, 3), ("never", 3, 1)],
 )
-def test_restart_policy(supervise: type, tmp_path: Path, policy: str, script_exit: int, expected_runs: int) -> None:
+def test_restart_policy(supervise: Launcher, tmp_path: Path, policy: str, script_exit: int, expected_runs: int) -> None:
     runs = tmp_path / "runs"
     s = supervise.run(
         "sh",
@@ -194,7 +201,7 @@ def test_restart_policy(supervise: type, tmp_path: Path, policy: str, script_exi
         assert f"restart limit (2 within 10m) reached; exiting with the app's code {script_exit}" in s.output()
 
 
-def test_restart_limit_degraded_stays_up_and_names_the_exit(supervise: type) -> None:
+def test_restart_limit_degraded_stays_up_and_names_the_exit(supervise: Launcher) -> None:
     app_port = free_port()
     s = supervise.run(
         *gunicorn_argv(app_port)[:-1],
@@ -221,7 +228,7 @@ def test_restart_limit_degraded_stays_up_and_names_the_exit(supervise: type) -> 
     assert s.wait(5) == 143
 
 
-def test_prestart_tasks_run_in_name_order_before_the_app(supervise: type, tmp_path: Path) -> None:
+def test_prestart_tasks_run_in_name_order_before_the_app(supervise: Launcher, tmp_path: Path) -> None:
     order = tmp_path / "order"
     s = supervise.run(
         "sh",
@@ -241,7 +248,7 @@ def test_prestart_tasks_run_in_name_order_before_the_app(supervise: type, tmp_pa
     assert "[+]prestart-1_migrate ok" in body and "[+]prestart-2_static ok" in body
 
 
-def test_failing_prestart_task_exits_69_in_exit_mode(supervise: type, tmp_path: Path) -> None:
+def test_failing_prestart_task_exits_69_in_exit_mode(supervise: Launcher, tmp_path: Path) -> None:
     marker = tmp_path / "app-ran"
     s = supervise.run(
         "touch",
@@ -254,7 +261,7 @@ def test_failing_prestart_task_exits_69_in_exit_mode(supervise: type, tmp_path: 
     assert not marker.exists()
 
 
-def test_failing_prestart_task_degrades_and_reports(supervise: type, tmp_path: Path) -> None:
+def test_failing_prestart_task_degrades_and_reports(supervise: Launcher, tmp_path: Path) -> None:
     marker = tmp_path / "app-ran"
     s = supervise.run(
         "touch",
@@ -287,7 +294,7 @@ def caught_signals(pid: int) -> int:
     return 0
 
 
-def test_sigterm_during_start_up_is_not_lost(supervise: type) -> None:
+def test_sigterm_during_start_up_is_not_lost(supervise: Launcher) -> None:
     """As PID 1 a signal without a handler is dropped: the handler must be there from the start."""
     s = supervise.run("sleep", "30", env={"SUPERVISOR_GATE_SLOW": "cmd:sleep 30"}, prefix=pid1_prefix())
     pid = s.pid
@@ -298,7 +305,7 @@ def test_sigterm_during_start_up_is_not_lost(supervise: type) -> None:
     assert "started sleep" not in s.output()
 
 
-def test_subreaper_mode_adopts_and_reaps_orphans_without_pid_1(supervise: type, tmp_path: Path) -> None:
+def test_subreaper_mode_adopts_and_reaps_orphans_without_pid_1(supervise: Launcher, tmp_path: Path) -> None:
     pids = tmp_path / "orphans"
     script = f"for i in $(seq 50); do (setsid sh -c 'echo $$ >> {pids}; sleep 0.5' &); done; sleep 60"
     s = supervise.run("sh", "-c", script, env={"SUPERVISOR_SUBREAPER": "true", "SUPERVISOR_LOG_LEVEL": "debug"})

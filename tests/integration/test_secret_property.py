@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from supervisor import cli
 from supervisor.redaction import secrets
-from tests.conftest import Supervised, clean_env
-from tests.helpers import free_port
+from tests.helpers import clean_env, free_port
+from tests.integration.supervised import Supervised
 
 pytestmark = pytest.mark.integration
 

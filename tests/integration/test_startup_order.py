@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env, supervisor_argv
-from tests.helpers import wait_until
+from tests.helpers import clean_env, supervisor_argv, wait_until
+from tests.integration.supervised import Launcher
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*supervisor_argv(), *args], env=clean_env(**env), text=True, capture_output=True, timeout=60)
 
 
-def test_a_task_after_one_gate_runs_while_another_gate_still_fails(supervise: type, tmp_path: Path) -> None:
+def test_a_task_after_one_gate_runs_while_another_gate_still_fails(supervise: Launcher, tmp_path: Path) -> None:
     release, migrated, app = tmp_path / "release", tmp_path / "migrated", tmp_path / "app"
     s = supervise.run(
         "sh",
@@ -53,7 +53,7 @@ def test_a_task_after_one_gate_runs_while_another_gate_still_fails(supervise: ty
     assert "start-up: app spawned after" in status.stdout and ", ready after" in status.stdout
 
 
-def test_a_gate_after_a_task_waits_for_it(supervise: type, tmp_path: Path) -> None:
+def test_a_gate_after_a_task_waits_for_it(supervise: Launcher, tmp_path: Path) -> None:
     marker = tmp_path / "schema"
     s = supervise.run(
         "sleep",
@@ -71,7 +71,7 @@ def test_a_gate_after_a_task_waits_for_it(supervise: type, tmp_path: Path) -> No
     assert schema["attempts"] == 1 and schema["after"] == ["prestart-migrate"]  # never tried too early
 
 
-def test_a_task_over_its_timeout_is_killed_and_the_startup_degrades(supervise: type, tmp_path: Path) -> None:
+def test_a_task_over_its_timeout_is_killed_and_the_startup_degrades(supervise: Launcher, tmp_path: Path) -> None:
     s = supervise.run(
         "sleep",
         "60",

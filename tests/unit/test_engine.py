@@ -101,7 +101,7 @@ async def test_unexpected_exceptions_become_failures(monkeypatch: pytest.MonkeyP
 
     s = spec()
     store = StateStore.of_gates([s])
-    assert not await engine(store).attempt(s, broken)  # type: ignore[arg-type]
+    assert not await engine(store).attempt(s, broken)
     assert store.get("g").last_error == "KeyError: 'boom'"
 
 

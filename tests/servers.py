@@ -1,0 +1,139 @@
+"""Throwaway PostgreSQL and Redis servers on free ports in temporary directories, never the
+machine's shared ones. Plain code (no pytest), so that ``bench/`` starts the same servers."""
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+from tests.helpers import free_port, wait_until
+
+
+class Unavailable(RuntimeError):
+    """A server program is not installed; the message says what to install."""
+
+
+def pg_bin(name: str) -> str:
+    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    if not found:
+        raise Unavailable(f"PostgreSQL's {name} is not installed (.ci/run installs it)")
+    return found
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+def _own(path: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "-R", "postgres:postgres", str(path)], check=True)
+
+
+def pg_template() -> Path:
+    """An initdb'd data directory to copy: one initdb per session, a copy per server."""
+    root = Path(tempfile.mkdtemp(prefix="cs-pg-template-"))
+    _own(root)
+    initdb = [pg_bin("initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]
+    subprocess.run(_as_postgres(initdb), check=True, stdout=subprocess.DEVNULL)
+    return root / "data"
+
+
+class PgServer:
+    """A throwaway PostgreSQL cluster that may be stopped and started at will."""
+
+    def __init__(self, template: Path, root: Path | None = None) -> None:
+        self.root = root or Path(tempfile.mkdtemp(prefix="cs-pg-"))
+        self.data = self.root / "data"
+        shutil.copytree(template, self.data, symlinks=True)
+        self.port = free_port()
+        _own(self.root)
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        argv = [pg_bin("pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"), "-w", "-t", "60"]
+        subprocess.run(_as_postgres([*argv, "start"]), check=True, stdout=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        subprocess.run(
+            _as_postgres([pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]),
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class RedisServer:
+    def __init__(self, root: Path, *extra: str) -> None:
+        self.root, self.extra = root, extra
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        exe = shutil.which("redis-server")
+        if not exe:
+            raise Unavailable("redis-server is not installed (.ci/run installs it)")
+        argv = [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.proc = subprocess.Popen(
+            [*argv, "--dir", str(self.root), *self.extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+        def listening() -> bool:
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+        wait_until(listening, 10, "redis-server to listen")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def remove(self) -> None:
+        self.stop()
+
+
+class PgFactory:
+    """New PostgreSQL servers for one test, started or not; all removed when the test ends."""
+
+    def __init__(self, template: Path) -> None:
+        self._template = template
+        self._servers: list[PgServer] = []
+
+    def new(self, start: bool = True) -> PgServer:
+        server = PgServer(self._template)
+        self._servers.append(server)
+        if start:
+            server.start()
+        return server
+
+    def close(self) -> None:
+        for server in self._servers:
+            server.remove()
+
+
+class RedisFactory:
+    """New Redis servers for one test (``extra``: redis-server flags); all stopped at its end."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._servers: list[RedisServer] = []
+
+    def new(self, *extra: str, start: bool = True) -> RedisServer:
+        server = RedisServer(self._root, *extra)
+        self._servers.append(server)
+        if start:
+            server.start()
+        return server
+
+    def close(self) -> None:
+        for server in self._servers:
+            server.remove()
