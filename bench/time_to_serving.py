@@ -3,8 +3,9 @@
 Three ways to start the example Django app (examples/django) against the same throwaway
 PostgreSQL and Redis, each RUNS times, in turn:
 
-- serial: ``bench/serial_entrypoint.sh``, the script the supervisor replaces: config check,
-  ``pg_isready`` loop, ``redis-cli ping`` loop, ``check --deploy``, ``migrate``, ``exec gunicorn``;
+- serial: ``bench/serial_entrypoint.sh``, the script the supervisor replaces, doing the same work:
+  config check (the variables, then ``manage.py check``), ``pg_isready`` loop, ``redis-cli ping``
+  loop, ``check --deploy``, ``migrate``, ``exec gunicorn``;
 - supervisor: PostgreSQL, Redis and ``config:`` gates, ``check`` and ``check --deploy`` as ``cmd:``
   gates, ``migrate`` as a pre-start task after the database only, then gunicorn;
 - bare gunicorn, with the migrations already applied: the floor.
@@ -22,6 +23,7 @@ examples/django/requirements.txt.
 import http.client
 import json
 import os
+import resource
 import secrets
 import signal
 import statistics
@@ -78,11 +80,21 @@ def recreate(admin_url: str) -> None:
         conn.execute("CREATE DATABASE app")
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU: dict[str, list[float]] = {}  # CPU seconds of each start's whole process tree, by variant
+
+
 def time_start(
-    argv: list[str], env: dict[str, str], port: int, inspect: "Callable[[], T] | None" = None
-) -> tuple[float, "T | None"]:
+    label: str, argv: list[str], env: dict[str, str], port: int, inspect: Callable[[], T] | None = None
+) -> tuple[float, T | None]:
     """Seconds from the start of ``argv`` to the app's first 200, and what ``inspect`` returns
-    when called at that moment (before the process is stopped)."""
+    when called at that moment (before the process is stopped). The CPU time of the whole tree
+    (every process in it is reaped by its parent), up to the stop, goes to ``CPU[label]``."""
+    cpu_before = children_cpu()
     started = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=SITE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -101,6 +113,7 @@ def time_start(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        CPU.setdefault(label, []).append(children_cpu() - cpu_before)
 
 
 def stage_durations(health_port: int) -> dict[str, float]:
@@ -161,11 +174,14 @@ def main() -> None:
                 port = free_port()
                 recreate(pg.url)
                 script = [str(ROOT / "bench" / "serial_entrypoint.sh")]
-                times["serial script"].append(time_start(script, {**base_env, "PORT": str(port)}, port)[0])
+                times["serial script"].append(
+                    time_start("serial script", script, {**base_env, "PORT": str(port)}, port)[0]
+                )
                 recreate(pg.url)
                 health = free_port()
                 app = [GUNICORN[0], "--bind", f"127.0.0.1:{port}", *GUNICORN[1:]]
                 took, durations = time_start(
+                    "supervisor",
                     [*supervisor_argv(), "run", "--", *app],
                     supervisor_env(base_env, health),
                     port,
@@ -173,14 +189,18 @@ def main() -> None:
                 )
                 times["supervisor"].append(took)
                 stages.append(durations or {})
-                times["bare gunicorn"].append(time_start(app, base_env, port)[0])
+                times["bare gunicorn"].append(time_start("bare gunicorn", app, base_env, port)[0])
         finally:
             pg.remove()
             redis.remove()
     med = {name: statistics.median(values) for name, values in times.items()}
+    cpu = {name: statistics.median(CPU[name]) for name in times}
     print(f"time from start to the Django app's first 200, {runs} runs each, in turn (median, min-max):")
     for name, values in times.items():
-        print(f"  {name:<14} {med[name]:6.3f} s  ({min(values):.3f}-{max(values):.3f})")
+        print(
+            f"  {name:<14} {med[name]:6.3f} s  ({min(values):.3f}-{max(values):.3f})"
+            f"   CPU of the whole process tree {cpu[name]:.3f} s"
+        )
     stage = {name: statistics.median(s.get(name, 0.0) for s in stages) for name in stages[0]}
     print(
         "  supervisor stages (first attempt to first pass, median): "

@@ -6,17 +6,19 @@ with ``recheck=False`` (the ``check`` command) every gate stops once it passed. 
 decides readiness: it only reports outcomes to the store.
 """
 
+import importlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 
 import anyio
 import anyio.to_thread
 
-from supervisor import lazyimport, logs
+from supervisor import kinds, lazyimport, logs
 from supervisor.backoff import Backoff
 from supervisor.checks import Status, record_failure, record_start, record_success
-from supervisor.drivers import GateFailure, module_name, one_line
+from supervisor.drivers import GateFailure, one_line
 from supervisor.durations import format_duration
 from supervisor.gatespec import GateSpec
 from supervisor.readiness import Phase, prerequisites_pass
@@ -29,9 +31,10 @@ Check = Callable[[GateSpec], Awaitable[str | None]]
 
 
 async def load_driver(kind: str) -> Check:
-    """Import a driver in a worker thread: psycopg and redis take long enough to import that doing
-    it on the event loop would stall /healthz."""
-    module = await lazyimport.import_module(module_name(kind))
+    """A light driver is imported at once; one that loads psycopg or redis-py (70 ms or so) in a
+    worker thread, since on the event loop it would stall /healthz."""
+    name = kinds.driver_module(kind)
+    module = importlib.import_module(name) if kinds.get(kind).light else await lazyimport.import_module(name)
     check: Check = module.check
     return check
 
@@ -51,6 +54,22 @@ class GateEngine:
         self._interval = check_interval
         self._rng = rng or random.Random()
         self._wall = wall_clock
+        self._unloaded: int | None = None  # gates of ``run`` still importing their driver
+        self._loaded: anyio.Event | None = None
+
+    async def wait_loaded(self) -> None:
+        """Return once every gate given to ``run`` has its driver (imports one at a time: whatever
+        else imports after this does not delay a gate's first attempt)."""
+        while self._unloaded != 0:
+            if self._loaded is None:
+                self._loaded = anyio.Event()
+            await self._loaded.wait()
+
+    def _driver_ready(self) -> None:
+        assert self._unloaded is not None
+        self._unloaded -= 1
+        if self._unloaded == 0 and self._loaded is not None:
+            self._loaded.set()
 
     async def attempt(self, spec: GateSpec, check: Check) -> bool:
         """One bounded attempt; its outcome goes to the store. True when it passed."""
@@ -79,8 +98,10 @@ class GateEngine:
         self._store.set(record_failure(state, now=self._wall(), duration=duration, error=redact_text(error)))
         return False
 
-    async def run_gate(self, spec: GateSpec, recheck: bool) -> None:
+    async def run_gate(self, spec: GateSpec, recheck: bool, *, listed: bool = False) -> None:
         check = await load_driver(spec.kind)  # at once, also when the gate has to wait
+        if listed:
+            self._driver_ready()
         if self._store.get(spec.name).after:  # the start-up order: wait for what it names first
             await self._store.wait_for(lambda snap: prerequisites_pass(snap, self._store.get(spec.name)))
         retry = 0
@@ -101,8 +122,13 @@ class GateEngine:
 
     async def run(self, specs: Sequence[GateSpec], recheck: bool) -> None:
         """Run all gates at once until cancelled (or, without recheck, until every one passed)."""
+        checked = [spec for spec in specs if not spec.skipped_because]  # skipped: nothing to check
+        # drivers import one at a time: those of gates that something waits for go first
+        needed = {name for check in self._store.snapshot().checks for name in check.after}
+        checked.sort(key=lambda spec: spec.name not in needed)
+        self._unloaded = len(checked)
+        if not checked and self._loaded is not None:
+            self._loaded.set()
         async with anyio.create_task_group() as tg:
-            for spec in specs:
-                if spec.skipped_because:
-                    continue  # reported as skipped by the store; nothing to check
-                tg.start_soon(self.run_gate, spec, recheck, name=f"gate {spec.name}")
+            for spec in checked:
+                tg.start_soon(partial(self.run_gate, spec, recheck, listed=True), name=f"gate {spec.name}")

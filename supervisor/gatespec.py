@@ -9,25 +9,9 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from supervisor import cmdline, urlparts
+from supervisor import cmdline, kinds, secretfiles, urlparts
+from supervisor.kinds import ACCEPTED_URLS
 from supervisor.redaction import register
-
-KINDS = {
-    "postgresql": "postgresql",
-    "postgres": "postgresql",
-    "redis": "redis",
-    "rediss": "redis",
-    "sqlite": "sqlite",
-    "tcp": "tcp",
-    "http": "http",
-    "https": "http",
-    "cmd": "cmd",
-    "config": "config",
-}
-ACCEPTED_URLS = (
-    "postgresql://, postgres://, redis://, rediss://, sqlite:///PATH, tcp://HOST:PORT, http(s)://, "
-    "cmd:COMMAND, config:VAR1,VAR2 or env:VAR"
-)
 
 
 class GateUrlError(ValueError):
@@ -72,16 +56,11 @@ class ParsedUrl:
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _authority(kind: str, url: str) -> ParsedUrl:
-    parser = {
-        "postgresql": urlparts.parse_postgres,
-        "redis": urlparts.parse_redis,
-        "http": urlparts.parse_http,
-        "tcp": urlparts.parse_tcp,
-    }[kind]
-    parts = parser(url)
+def _authority(kind: kinds.Kind, url: str) -> ParsedUrl:
+    assert kind.parser is not None
+    parts = kind.parser(url)
     return ParsedUrl(
-        kind,
+        kind.name,
         parts.display,
         parts.secrets,
         host=parts.host,
@@ -107,10 +86,10 @@ def _parse(url: str) -> ParsedUrl:
     if "\x00" in url:
         raise urlparts.UrlError("the URL holds a NUL byte")
     scheme, sep, rest = url.partition(":")
-    kind = KINDS.get(scheme.lower()) if sep else None
+    kind = kinds.by_scheme(scheme) if sep else None
     if kind is None:
         raise urlparts.UrlError(f"unknown gate URL scheme; accepted: {ACCEPTED_URLS}")
-    if kind == "cmd":
+    if kind.name == "cmd":
         try:
             argv = tuple(cmdline.split(rest))
         except ValueError as exc:
@@ -118,8 +97,8 @@ def _parse(url: str) -> ParsedUrl:
         if not argv:
             raise urlparts.UrlError("cmd: needs a command, e.g. cmd:python manage.py check --deploy")
         secrets = tuple(s for arg in argv for s in urlparts.secrets_in_text(arg))
-        return ParsedUrl(kind, "cmd:" + shlex.join(argv), secrets, argv=argv)
-    if kind == "config":
+        return ParsedUrl("cmd", "cmd:" + shlex.join(argv), secrets, argv=argv)
+    if kind.name == "config":
         names = tuple(v.strip() for v in rest.split(",") if v.strip())
         if not names:
             raise urlparts.UrlError("config: needs variable names, e.g. config:SECRET_KEY,DATABASE_URL")
@@ -129,27 +108,35 @@ def _parse(url: str) -> ParsedUrl:
                 f"config: takes environment variable names (letters, digits and _, not starting with a digit); "
                 f"not one: {', '.join(repr(b[:40]) for b in bad)}"
             )
-        return ParsedUrl(kind, url, variables=names)
-    if kind == "sqlite":
+        return ParsedUrl("config", url, variables=names)
+    if kind.name == "sqlite":
         path, _, query = rest.partition("?")
         if not path.startswith("///") or len(path) <= 3:
             raise urlparts.UrlError("expected sqlite:///relative/path.db or sqlite:////absolute/path.db")
         if query not in ("", "must_exist=true", "must_exist=false"):
             raise urlparts.UrlError("the only sqlite: option is ?must_exist=true (the file must exist already)")
-        return ParsedUrl(kind, url, path=path[3:], must_exist=query == "must_exist=true")
+        return ParsedUrl("sqlite", url, path=path[3:], must_exist=query == "must_exist=true")
     return _authority(kind, url)
 
 
 def resolve_env_url(url: str, environ: Mapping[str, str]) -> str:
-    """``env:VAR`` is the URL held by ``VAR`` (the app's own setting, reused); other URLs as they are."""
+    """``env:VAR`` is the URL held by ``VAR`` (the app's own setting, reused), or by the file that
+    ``VAR_FILE`` names (the official images' convention for secrets); other URLs as they are."""
     if not url.startswith("env:"):
         return url
     var = url[4:].strip()
     if not var:
         raise GateUrlError("env: needs a variable name, e.g. env:DATABASE_URL")
-    value = environ.get(var, "")
+    value, from_file = environ.get(var, ""), environ.get(var + "_FILE", "")
+    if value and from_file:
+        raise GateUrlError(f"env:{var} but both {var} and {var}_FILE are set; keep one")
+    if from_file:
+        try:
+            value = secretfiles.read(from_file)
+        except secretfiles.SecretFileError as exc:
+            raise GateUrlError(f"env:{var} reads {var}_FILE, but {exc}") from None
     if not value:
-        raise GateUrlError(f"env:{var} but {var} is not set or empty; set {var} or give the URL itself")
+        raise GateUrlError(f"env:{var} but {var} is not set or empty; set {var} (or {var}_FILE) or give the URL itself")
     if value.startswith("env:"):
         raise GateUrlError(f"env:{var} points at another env: reference; give a URL")
     return value
@@ -166,7 +153,7 @@ def build_gate(
 ) -> GateSpec:
     parsed = parse_gate_url(url)
     register(parsed.secrets)
-    default_startup_only = parsed.kind in ("cmd", "config")
+    default_startup_only = kinds.get(parsed.kind).startup_only
     return GateSpec(
         name=name,
         kind=parsed.kind,
@@ -187,7 +174,8 @@ def build_gate(
 
 def skipped_gate(name: str, url: str, variable: str, *, critical: bool) -> GateSpec:
     """A gate that is not checked at all because ``variable`` is not set (ONLY_IF_SET)."""
-    kind = KINDS.get(url.partition(":")[0].lower(), "env")
+    known = kinds.by_scheme(url.partition(":")[0])
+    kind = known.name if known is not None else "env"
     shown = url if url.startswith("env:") else urlparts.mask_unparsed(url)
     return GateSpec(
         name=name,

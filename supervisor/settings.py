@@ -2,8 +2,11 @@
 
 Everything is validated before anything starts. A problem never becomes a traceback: it becomes
 one line naming the environment variable (or file key, or flag) and what is accepted, and the
-command exits 78. pydantic-settings reads and validates the scalar settings; gates are a family of
-variables (``SUPERVISOR_GATE_<NAME>[__FIELD]``), gathered here and validated by the same models.
+command exits 78. The three sources are merged here into values that each know their origin
+(``--health-port``, ``SUPERVISOR_HEALTH_PORT``, ``file.toml: key 'health_port'``), then validated
+by plain pydantic models; every hint in an error line is derived from the field it concerns. Gates
+and pre-start tasks are families of variables (``SUPERVISOR_GATE_<NAME>[__FIELD]``), gathered
+the same way and validated by their own models.
 """
 
 import os
@@ -11,30 +14,29 @@ import shlex
 import shutil
 import tomllib
 from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
+import annotated_types
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
-from pydantic_settings.sources.utils import parse_env_vars
 
-from supervisor import cmdline, graph, gunicorn
+from supervisor import cmdline, graph, gunicorn, kinds
 from supervisor.checks import task_check_name
 from supervisor.durations import ACCEPTED as DURATION_ACCEPTED
 from supervisor.durations import ACCEPTED_OR_ZERO as DURATION_OR_ZERO_ACCEPTED
 from supervisor.durations import parse_duration, parse_duration_or_zero
 from supervisor.gatespec import (
-    ACCEPTED_URLS,
     GateSpec,
     GateUrlError,
     build_gate,
     resolve_env_url,
     skipped_gate,
 )
+from supervisor.kinds import ACCEPTED_URLS
 from supervisor.redaction import redact_text, register
+from supervisor.secretfiles import SecretFileError
+from supervisor.secretfiles import read as read_secret
 from supervisor.urlparts import mask_unparsed, secrets_in_text
 
 PREFIX = "SUPERVISOR_"
@@ -68,7 +70,10 @@ NameList = Annotated[
     list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]] | None,
     BeforeValidator(_name_list),
     WithJsonSchema(
-        {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}], "description": "names"}
+        {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+            "description": "comma-separated gate and pre-start task names, e.g. db,cache",
+        }
     ),
 ]
 DurationOrZero = Annotated[
@@ -86,13 +91,17 @@ class ConfigError(Exception):
         self.problems = list(problems)
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """The supervisor's scalar settings; each field is ``SUPERVISOR_<FIELD>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid", case_sensitive=False)
+    model_config = ConfigDict(extra="forbid")
 
     health_host: str = Field(
-        "0.0.0.0", min_length=1, pattern=r"^[^\s]+$", description="address the health endpoints listen on"
+        "0.0.0.0",
+        min_length=1,
+        pattern=r"^[^\s]+$",
+        description="address the health endpoints listen on",
+        json_schema_extra={"accepted": "an address such as 0.0.0.0, 127.0.0.1 or ::"},
     )
     health_port: WholeNumber = Field(8081, ge=1, le=65535, description="port of the health endpoints")
     health_max_connections: WholeNumber = Field(
@@ -146,7 +155,13 @@ class GateSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(description=f"what to check: {ACCEPTED_URLS}")
+    url: str | None = Field(None, description=f"what to check: {ACCEPTED_URLS}")
+    url_file: str | None = Field(
+        None,
+        min_length=1,
+        description="a file holding the URL (a Docker or Kubernetes secret), instead of url",
+        json_schema_extra={"accepted": "the path of a file that holds the URL"},
+    )
     timeout: Duration = Field(5.0, description="limit for one attempt, whatever hangs")
     critical: bool = Field(True, description="a non-critical gate is reported but never holds readiness")
     startup_only: bool | None = Field(
@@ -159,6 +174,7 @@ class GateSettings(BaseModel):
         None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         description="check the gate only when this environment variable is set and not empty; else it is skipped",
+        json_schema_extra={"accepted": "an environment variable name, e.g. REDIS_URL"},
     )
     after: NameList = Field(
         None, description="gates and pre-start tasks to wait for before the first attempt (comma-separated)"
@@ -170,7 +186,10 @@ class TaskSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    command: str | list[str] = Field(description="the command, split like a shell; or a list of arguments")
+    command: str | list[str] = Field(
+        description="the command, split like a shell; or a list of arguments",
+        json_schema_extra={"accepted": "a command line, or a list of arguments"},
+    )
     after: NameList = Field(
         None,
         description="gates and pre-start tasks to wait for (comma-separated); "
@@ -185,75 +204,42 @@ class FileSchema(BaseModel):
     model_config = ConfigDict(extra="forbid", title="container-supervisor configuration")
 
 
-# Field hints used in error lines; pydantic's own wording is kept for the rest.
-_ACCEPTED = {
-    "health_host": "an address such as 0.0.0.0, 127.0.0.1 or ::",
-    "health_port": "a port number from 1 to 65535",
-    "health_max_connections": "a whole number from 8 to 10000",
-    "on_startup_timeout": "`degraded` or `exit`",
-    "log_level": "debug, info, warning or error",
-    "log_format": "json or text",
-    "critical": "true or false",
-    "startup_only": "true or false",
-    "failure_threshold": "a whole number >= 1",
-    "only_if_set": "an environment variable name, e.g. REDIS_URL",
-    "after": "comma-separated gate and pre-start task names, e.g. db,cache",
-    "command": "a command line, or a list of arguments",
-    "restart": "never, on-failure or always",
-    "restart_limit": "a whole number >= 0",
-    "on_restart_limit": "`exit` or `degraded`",
-    "subreaper": "true or false",
-}
-_DURATION_FIELDS = {name for name, f in Settings.model_fields.items() if f.annotation is float} | {"timeout"}
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _accepted(field_name: str, pydantic_msg: str) -> str:
-    if field_name == "drain_delay":
-        return DURATION_OR_ZERO_ACCEPTED
-    if field_name in _DURATION_FIELDS:
-        return DURATION_ACCEPTED
-    return _ACCEPTED.get(field_name, pydantic_msg)
-
-
-_file_values: ContextVar[dict[str, Any] | None] = ContextVar("_file_values", default=None)
-_environ: ContextVar[Mapping[str, str] | None] = ContextVar("_environ", default=None)
-
-
-class _EnvSource(EnvSettingsSource):
-    """pydantic-settings' environment source, reading the mapping ``load_config`` was handed."""
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        environ = _environ.get()
-        return parse_env_vars(
-            os.environ if environ is None else environ,
-            self.case_sensitive,
-            self.env_ignore_empty,
-            self.env_parse_none_str,
-        )
-
-
-class _FileSource(PydanticBaseSettingsSource):
-    """The TOML file's top-level keys, below the environment in precedence."""
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return (_file_values.get() or {}).get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(_file_values.get() or {})
-
-
-def _customise(
-    cls: type[BaseSettings],
-    settings_cls: type[BaseSettings],
-    init_settings: PydanticBaseSettingsSource,
-    env_settings: PydanticBaseSettingsSource,
-    dotenv_settings: PydanticBaseSettingsSource,
-    file_secret_settings: PydanticBaseSettingsSource,
-) -> tuple[PydanticBaseSettingsSource, ...]:
-    return (init_settings, _EnvSource(settings_cls), _FileSource(settings_cls))
-
-
-Settings.settings_customise_sources = classmethod(_customise)  # type: ignore[method-assign,assignment]
+def accepted(model: type[BaseModel], name: str, pydantic_msg: str = "a valid value") -> str:
+    """What the field ``name`` of ``model`` accepts, in words, read off the field itself: an
+    ``accepted`` note, a documented type (durations, name lists), its literals, its bounds."""
+    field = model.model_fields.get(name)
+    if field is None:
+        return pydantic_msg
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and isinstance(extra.get("accepted"), str):
+        return str(extra["accepted"])
+    for meta in field.metadata:
+        if isinstance(meta, WithJsonSchema) and meta.json_schema and "description" in meta.json_schema:
+            return str(meta.json_schema["description"])
+    annotation = field.annotation
+    choices = [a for a in get_args(annotation) if a is not type(None)]
+    for choice in choices:  # an optional documented type: Duration | None
+        for meta in getattr(choice, "__metadata__", ()):
+            if isinstance(meta, WithJsonSchema) and meta.json_schema and "description" in meta.json_schema:
+                return str(meta.json_schema["description"])
+    if get_origin(annotation) is Literal:
+        return _listed([str(c) for c in choices])
+    literal = next((c for c in choices if get_origin(c) is Literal), None)
+    if literal is not None:
+        return _listed([str(c) for c in get_args(literal)])
+    if annotation is bool or bool in choices:
+        return "true or false"
+    if annotation is int:
+        low = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
+        high = next((m.le for m in field.metadata if isinstance(m, annotated_types.Le)), None)
+        if low is not None and high is not None:
+            return f"a whole number from {low} to {high}"
+        return f"a whole number >= {low}" if low is not None else "a whole number"
+    return pydantic_msg
 
 
 @dataclass(frozen=True)
@@ -287,28 +273,34 @@ class Config:
     prestart: tuple[PrestartTask, ...] = ()
 
 
-@dataclass
-class _Origins:
-    """Where each value came from, so an error line can name it."""
+@dataclass(frozen=True)
+class Value:
+    """A setting's value as given, and where it was given, as an error line names it."""
 
-    cli: Mapping[str, Any]
-    environ: Mapping[str, str]
-    file_path: str | None
-    file_values: Mapping[str, Any]
+    value: Any
+    origin: str
 
-    def env_name(self, field_name: str) -> str | None:
-        wanted = (PREFIX + field_name).upper()
-        return next((k for k in self.environ if k.upper() == wanted), None)
 
-    def source(self, field_name: str) -> tuple[str, Any]:
-        if field_name in self.cli:
-            return "--" + field_name.replace("_", "-"), self.cli[field_name]
-        env = self.env_name(field_name)
-        if env is not None:
-            return env, self.environ[env]
-        if field_name in self.file_values:
-            return f"{self.file_path}: key '{field_name}'", self.file_values[field_name]
-        return field_name, None
+def merge(
+    cli: Mapping[str, Any], environ: Mapping[str, str], path: str | None, file_values: Mapping[str, Any]
+) -> dict[str, Value]:
+    """Flags over environment over file, per setting. Unknown file keys are kept, so that the
+    model refuses them; unknown variables only earn a warning (see ``load_config``)."""
+    env_names = {name.upper(): name for name in environ}
+    merged: dict[str, Value] = {}
+    for key, value in file_values.items():
+        merged[key] = Value(value, f"{path}: key '{key}'")
+    for name in Settings.model_fields:
+        var = env_names.get((PREFIX + name).upper())
+        if name in cli:
+            merged[name] = Value(cli[name], "--" + name.replace("_", "-"))
+        elif var is not None:
+            merged[name] = Value(environ[var], var)
+    return merged
+
+
+def _origin(merged: Mapping[str, Value], name: str) -> str:
+    return merged[name].origin if name in merged else name
 
 
 def _show(value: Any) -> str:
@@ -446,10 +438,11 @@ def _gather_prestart(
                 reported.add(attr)
                 origin = origins.get(attr, f"{PRESTART_PREFIX}{name.upper()}__{attr.upper()}")
                 if err["type"] == "extra_forbidden":
-                    accepted = ", ".join(TaskSettings.model_fields)
-                    problems.append(f"{origin}: unknown pre-start task setting {attr!r}; accepted: {accepted}")
+                    known = ", ".join(TaskSettings.model_fields)
+                    problems.append(f"{origin}: unknown pre-start task setting {attr!r}; accepted: {known}")
                 else:
-                    problems.append(f"{origin}={_show(values.get(attr))}: expected {_accepted(attr, err['msg'])}")
+                    hint = accepted(TaskSettings, attr, err["msg"])
+                    problems.append(f"{origin}={_show(values.get(attr))}: expected {hint}")
             continue
         command = model.command
         try:
@@ -507,9 +500,15 @@ def _build_gates(
         if not _valid_name(name):
             problems.append(f"{where}: gate name {name!r} must use only letters, digits and _")
             continue
-        if "url" not in values:
+        if "url" not in values and "url_file" not in values:
             first = next(iter(origins.values()))
-            problems.append(f"{first} is set but the gate has no URL; set {GATE_PREFIX}{name.upper()} or url")
+            problems.append(
+                f"{first} is set but the gate has no URL; set {GATE_PREFIX}{name.upper()} "
+                f"(or {GATE_PREFIX}{name.upper()}__URL_FILE), or url in the file"
+            )
+            continue
+        if "url" in values and "url_file" in values:
+            problems.append(f"{origins['url']} and {origins['url_file']} both give the gate's URL; keep one")
             continue
         try:
             model = GateSettings.model_validate(values)
@@ -522,18 +521,25 @@ def _build_gates(
                 reported.add(attr)
                 origin = origins.get(attr, f"{GATE_PREFIX}{name.upper()}__{attr.upper()}")
                 if err["type"] == "extra_forbidden":
-                    accepted = ", ".join(GateSettings.model_fields)
-                    problems.append(f"{origin}: unknown gate setting {attr!r}; accepted: {accepted}")
+                    known = ", ".join(GateSettings.model_fields)
+                    problems.append(f"{origin}: unknown gate setting {attr!r}; accepted: {known}")
                 else:
                     shown = _show(values.get(attr))
-                    problems.append(f"{origin}={shown}: expected {_accepted(attr, err['msg'])}")
+                    problems.append(f"{origin}={shown}: expected {accepted(GateSettings, attr, err['msg'])}")
             continue
         written_after[name] = tuple(model.after) if model.after is not None else None
+        written = model.url if model.url is not None else f"(read from {model.url_file})"
         if model.only_if_set and not environ.get(model.only_if_set):
-            specs.append(skipped_gate(name, model.url, model.only_if_set, critical=model.critical))
+            specs.append(skipped_gate(name, written, model.only_if_set, critical=model.critical))
             continue
         try:
-            url = resolve_env_url(model.url, environ)
+            if model.url_file is not None:
+                url = read_secret(model.url_file)
+                if url.startswith("env:"):
+                    raise GateUrlError("a URL file holds the URL itself, not an env: reference")
+            else:
+                assert model.url is not None
+                url = resolve_env_url(model.url, environ)
             specs.append(
                 build_gate(
                     name,
@@ -544,15 +550,20 @@ def _build_gates(
                     failure_threshold=model.failure_threshold,
                 )
             )
+        except SecretFileError as exc:
+            problems.append(f"{origins['url_file']}: {exc}")
         except GateUrlError as exc:
-            problems.append(f"{origins['url']}={_show(model.url)}: {exc}")
+            if model.url_file is not None:  # never show what the file holds
+                problems.append(f"{origins['url_file']}={model.url_file}: the URL in the file: {exc}")
+            else:
+                problems.append(f"{origins['url']}={_show(model.url)}: {exc}")
     return specs
 
 
 def _app_probe(
-    settings: Settings, origins: _Origins, command: tuple[str, ...], problems: list[str]
+    settings: Settings, merged: Mapping[str, Value], command: tuple[str, ...], problems: list[str]
 ) -> tuple[GateSpec | None, str | None]:
-    url, source = settings.app_probe, origins.source("app_probe")[0]
+    url, source = settings.app_probe, _origin(merged, "app_probe")
     if url is None:
         url = gunicorn.bind_probe(command)
         source = "gunicorn --bind"
@@ -570,7 +581,7 @@ def _app_probe(
     except GateUrlError as exc:
         problems.append(f"{source}={_show(url)}: {exc}")
         return None, None
-    if spec.kind not in ("tcp", "http"):
+    if not kinds.get(spec.kind).app_probe:
         problems.append(f"{source}={_show(url)}: the app probe must be a tcp:// or http(s):// address")
         return None, None
     return spec, source
@@ -628,26 +639,24 @@ def load_config(
     file_command = file_values.get("command")
     if isinstance(file_command, list) and file_command and all(isinstance(a, str) for a in file_command):
         file_values["command"] = shlex.join(file_command)  # a TOML array is the unambiguous spelling
-    origins = _Origins(cli, environ, path, file_values)
+    merged = merge(cli, environ, path, file_values)
     problems += _case_duplicates(environ)
 
     settings: Settings | None = None
-    token = _file_values.set(file_values)
-    env_token = _environ.set({k: v for k, v in environ.items() if k.upper() != CONFIG_ENV})
     try:
-        settings = Settings(**cli)
+        settings = Settings.model_validate({name: v.value for name, v in merged.items()})
     except ValidationError as exc:
+        reported: set[str] = set()
         for err in exc.errors():
             name = str(err["loc"][0]) if err["loc"] else "?"
+            if name in reported:  # one line per setting, also when several types were tried
+                continue
+            reported.add(name)
             if err["type"] == "extra_forbidden":
                 problems.append(f"{path}: unknown key {name!r}; see `supervisor config --schema`")
                 continue
-            where, value = origins.source(name)
-            problems.append(f"{where}={_show(value)}: expected {_accepted(name, err['msg'])}")
-        settings = None
-    finally:
-        _environ.reset(env_token)
-        _file_values.reset(token)
+            given = merged.get(name, Value(None, name))
+            problems.append(f"{given.origin}={_show(given.value)}: expected {accepted(Settings, name, err['msg'])}")
 
     written_after: dict[str, tuple[str, ...] | None] = {}
     graph_origins: dict[str, str] = {}
@@ -671,11 +680,11 @@ def load_config(
     warnings: list[str] = []
     if settings is not None:
         if settings.backoff_max < settings.backoff_initial:
-            where = origins.source("backoff_max")[0]
+            where = _origin(merged, "backoff_max")
             problems.append(f"{where}: must not be shorter than backoff_initial ({settings.backoff_initial:g}s)")
         command_source = "the command after --"
         if not argv and settings.command:
-            command_source = origins.source("command")[0]
+            command_source = _origin(merged, "command")
             try:
                 argv = tuple(cmdline.split(settings.command))
             except ValueError as exc:
@@ -683,7 +692,7 @@ def load_config(
         register(s for arg in argv for s in secrets_in_text(arg))
         if check_programs and argv:
             problems += _missing_program(argv, command_source)
-        app_probe, probe_source = _app_probe(settings, origins, argv, problems)
+        app_probe, probe_source = _app_probe(settings, merged, argv, problems)
         known = {(PREFIX + n).upper() for n in Settings.model_fields} | {CONFIG_ENV}
         for var in sorted(environ):
             up = var.upper()

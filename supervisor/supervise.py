@@ -163,7 +163,9 @@ class Supervisor:
             log.info("the app is expected at %s (from %s)", c.app_probe.display, c.app_probe_source)
 
     async def _load_metrics(self) -> None:
-        """prometheus-client is imported in a worker thread: on the loop it would stall /healthz."""
+        """prometheus-client is imported in a worker thread (on the loop it would stall /healthz),
+        after the gates' drivers: the metrics can wait, a gate's first attempt should not."""
+        await self.engine.wait_loaded()
         module = await lazyimport.import_module("supervisor.metrics")
         metrics = module.Metrics()
         metrics.seed(self.store.snapshot())  # no await between these two: no change is missed

@@ -14,6 +14,7 @@ listens, and psycopg or redis-py would cost 100 ms each to import.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -446,7 +447,7 @@ def _query_secrets(url: str, query: str) -> tuple[list[str], list[tuple[int, int
     return secrets, spans
 
 
-def _read_authority(url: str, default_ports: dict[str, int]) -> tuple[str, str, str, UrlParts]:
+def _read_authority(url: str, default_ports: Mapping[str, int]) -> tuple[str, str, str, UrlParts]:
     """(scheme, path, query, parts) of a URL that urllib reads: redis-py's, HTTP's and TCP's."""
     scheme, start, end, path, query = _split_authority(url)
     secrets, spans, hostinfo = _userinfo(url, start, end)
@@ -456,10 +457,10 @@ def _read_authority(url: str, default_ports: dict[str, int]) -> tuple[str, str, 
     return scheme, path, query, parts
 
 
-def parse_redis(url: str) -> UrlParts:
+def parse_redis(url: str, default_ports: Mapping[str, int]) -> UrlParts:
     if not url.startswith(("redis://", "rediss://")):
         raise UrlError("redis-py takes only the lowercase schemes redis:// and rediss://")
-    scheme, path, query, parts = _read_authority(url, {"redis": 6379, "rediss": 6379})
+    scheme, path, query, parts = _read_authority(url, default_ports)
     accepted = REDISS_OPTIONS if scheme == "rediss" else REDIS_OPTIONS
     options: dict[str, str] = {}
     for name, values in parse_qs(query).items():
@@ -480,16 +481,16 @@ def parse_redis(url: str) -> UrlParts:
     return replace(parts, options=options)
 
 
-def parse_http(url: str) -> UrlParts:
-    _, path, query, parts = _read_authority(url, {"http": 80, "https": 443})
+def parse_http(url: str, default_ports: Mapping[str, int]) -> UrlParts:
+    _, path, query, parts = _read_authority(url, default_ports)
     target = (path or "/") + (f"?{query}" if query else "")
     if not all("!" <= c <= "~" for c in target):
         raise UrlError("the path or query holds a space, a control or a non-ASCII character; percent-encode it")
     return replace(parts, target=target)
 
 
-def parse_tcp(url: str) -> UrlParts:
-    return _read_authority(url, {})[3]
+def parse_tcp(url: str, default_ports: Mapping[str, int]) -> UrlParts:
+    return _read_authority(url, default_ports)[3]
 
 
 # -- secrets inside command lines -----------------------------------------------------------

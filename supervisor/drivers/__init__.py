@@ -10,16 +10,6 @@ before psycopg or redis are even loaded.
 import os
 import sys
 
-_MODULES = {
-    "postgresql": "postgres",
-    "redis": "redis",
-    "sqlite": "sqlite",
-    "tcp": "tcp",
-    "http": "http",
-    "cmd": "command",
-    "config": "config",
-}
-
 
 class GateFailure(Exception):
     """The dependency is not there; ``str(exc)`` is the one-line reason shown to users."""
@@ -40,8 +30,3 @@ def one_line(exc: BaseException, limit: int = 300) -> str:
     else:
         text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def module_name(kind: str) -> str:
-    """The driver module for a gate kind; imported only when a gate of that kind first runs."""
-    return f"supervisor.drivers.{_MODULES[kind]}"

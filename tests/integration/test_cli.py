@@ -28,7 +28,7 @@ def test_bad_configuration_exits_78_with_one_line_per_problem() -> None:
         r = cli(*command, env={"SUPERVISOR_HEALTH_PORT": "eighty", "SUPERVISOR_GATE_DB": "mysql://x"})
         assert r.returncode == 78, r
         lines = r.stderr.strip().splitlines()
-        assert lines[0] == "supervisor: SUPERVISOR_HEALTH_PORT=eighty: expected a port number from 1 to 65535"
+        assert lines[0] == "supervisor: SUPERVISOR_HEALTH_PORT=eighty: expected a whole number from 1 to 65535"
         assert lines[1].startswith("supervisor: SUPERVISOR_GATE_DB=mysql://x: unknown gate URL scheme")
         assert len(lines) == 3 and "Traceback" not in r.stderr
 

@@ -104,12 +104,16 @@ def test_config_file_from_environment(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "names", "accepted"),
     [
-        ({"SUPERVISOR_HEALTH_PORT": "http"}, "SUPERVISOR_HEALTH_PORT=http", "port number from 1 to 65535"),
-        ({"SUPERVISOR_HEALTH_PORT": "70000"}, "SUPERVISOR_HEALTH_PORT=70000", "port number"),
+        ({"SUPERVISOR_HEALTH_PORT": "http"}, "SUPERVISOR_HEALTH_PORT=http", "a whole number from 1 to 65535"),
+        ({"SUPERVISOR_HEALTH_PORT": "70000"}, "SUPERVISOR_HEALTH_PORT=70000", "whole number from 1 to"),
         ({"SUPERVISOR_STARTUP_TIMEOUT": "soon"}, "SUPERVISOR_STARTUP_TIMEOUT=soon", "positive duration"),
         ({"SUPERVISOR_CHECK_INTERVAL": "0"}, "SUPERVISOR_CHECK_INTERVAL=0", "positive duration"),
         ({"SUPERVISOR_BACKOFF_MAX": "-1s"}, "SUPERVISOR_BACKOFF_MAX=-1s", "positive duration"),
-        ({"SUPERVISOR_ON_STARTUP_TIMEOUT": "crash"}, "SUPERVISOR_ON_STARTUP_TIMEOUT=crash", "`degraded` or `exit`"),
+        (
+            {"SUPERVISOR_ON_STARTUP_TIMEOUT": "crash"},
+            "SUPERVISOR_ON_STARTUP_TIMEOUT=crash",
+            "expected degraded or exit",
+        ),
         ({"SUPERVISOR_LOG_LEVEL": "loud"}, "SUPERVISOR_LOG_LEVEL=loud", "debug, info, warning or error"),
         ({"SUPERVISOR_LOG_FORMAT": "xml"}, "SUPERVISOR_LOG_FORMAT=xml", "json or text"),
         ({"SUPERVISOR_GATE_DB": "mysql://x"}, "SUPERVISOR_GATE_DB=mysql://x", "accepted: postgresql://"),

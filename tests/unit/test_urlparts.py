@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supervisor import urlparts
-from supervisor.urlparts import UrlError, parse_http, parse_postgres, parse_redis
+from supervisor import kinds, urlparts
+from supervisor.urlparts import UrlError, parse_postgres
 
 psycopg = pytest.importorskip("psycopg")
 from psycopg.conninfo import conninfo_to_dict  # noqa: E402
@@ -28,6 +28,13 @@ def _libpq(url: str) -> dict[str, str] | None:
 def test_keyword_list_is_libpqs() -> None:
     keywords = {d.keyword.decode() for d in psycopg.pq.Conninfo.get_defaults()}
     assert urlparts.LIBPQ_KEYWORDS - {"ssl", "requiressl"} <= keywords
+
+
+def parse(kind: str, url: str) -> urlparts.UrlParts:
+    """Through the table of gate kinds, with each kind's default ports, as the settings parse."""
+    parser = kinds.get(kind).parser
+    assert parser is not None
+    return parser(url)
 
 
 @settings(max_examples=300, deadline=None)
@@ -54,8 +61,7 @@ def test_postgres_password_agrees_with_libpq(user: str, password: str, tail: str
 @given(password=passwords, scheme=st.sampled_from(["postgresql", "redis", "http", "tcp"]))
 def test_encoded_passwords_are_accepted_and_never_shown(password: str, scheme: str) -> None:
     url = f"{scheme}://user:{quote(password, safe='')}@host:1234/0"
-    parser = {"postgresql": parse_postgres, "redis": parse_redis, "http": parse_http, "tcp": urlparts.parse_tcp}
-    parts = parser[scheme](url)
+    parts = parse(scheme, url)
     assert password in parts.secrets
     assert parts.display == f"{scheme}://user:***@host:1234/0"
 
@@ -64,9 +70,8 @@ def test_encoded_passwords_are_accepted_and_never_shown(password: str, scheme: s
 @pytest.mark.parametrize("scheme", ["postgresql", "redis", "http", "tcp"])
 def test_raw_reserved_characters_are_refused_or_read_as_the_driver_reads_them(password: str, scheme: str) -> None:
     url = f"{scheme}://user:{password}@host:1234/0"
-    parser = {"postgresql": parse_postgres, "redis": parse_redis, "http": parse_http, "tcp": urlparts.parse_tcp}
     try:
-        parts = parser[scheme](url)
+        parts = parse(scheme, url)
     except UrlError as exc:
         assert password not in str(exc)
         assert password in urlparts.rejected_secrets(exc)
@@ -132,7 +137,7 @@ def test_every_accepted_redis_option_is_one_redis_py_accepts(option: str) -> Non
     }.get(option, "true" if option.startswith(("socket_keep", "retry", "ssl_check")) else "x")
     scheme = "rediss" if option in urlparts.REDISS_OPTIONS and option not in urlparts.REDIS_OPTIONS else "redis"
     url = f"{scheme}://h:6379/0?{option}={value}"
-    parse_redis(url)
+    parse("redis", url)
     client = Redis.from_url(url)
     client.connection_pool.make_connection()  # type: ignore[no-untyped-call]  # raises TypeError for a keyword it does not take
 
@@ -143,7 +148,7 @@ def test_every_accepted_redis_option_is_one_redis_py_accepts(option: str) -> Non
 )
 def test_redis_urls_redis_py_would_refuse_or_misread_are_refused(url: str) -> None:
     with pytest.raises(UrlError):
-        parse_redis(url)
+        parse("redis", url)
 
 
 @settings(max_examples=200, deadline=None)
@@ -151,7 +156,7 @@ def test_redis_urls_redis_py_would_refuse_or_misread_are_refused(url: str) -> No
 def test_redis_password_agrees_with_redis_py(password: str) -> None:
     url = f"redis://user:{password}@h:6379/0"
     try:
-        ours = parse_redis(url)
+        ours = parse("redis", url)
     except UrlError:
         return
     theirs = redis_connection.parse_url(url)
@@ -161,7 +166,7 @@ def test_redis_password_agrees_with_redis_py(password: str) -> None:
 @pytest.mark.parametrize("url", ["http://h/a b", "http://h/é", "http://h:0/", "http://é.example/", "http://h/\t"])
 def test_http_targets_h11_cannot_send_are_refused(url: str) -> None:
     with pytest.raises(UrlError):
-        parse_http(url)
+        parse("http", url)
 
 
 def test_secrets_in_command_lines() -> None:

@@ -1,0 +1,71 @@
+"""The one table of gate kinds: what each URL scheme means, everywhere it matters.
+
+Settings validate URLs with a kind's parser, gate specs take its default ``startup_only``, the
+engine imports its driver (at once for a light one, in a worker thread for one that loads
+psycopg or redis-py), and the app probe accepts only the kinds marked for it. A new kind is one
+row here and one module in ``drivers/``.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from supervisor import urlparts
+
+Parser = Callable[[str], urlparts.UrlParts]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    schemes: tuple[str, ...]
+    example: str  # how the accepted-URL hint shows it
+    driver: str  # the module in supervisor.drivers
+    startup_only: bool = False  # default: not re-checked once it passed
+    light: bool = True  # its driver imports nothing heavy: no need to import it off the event loop
+    app_probe: bool = False  # may be the app probe
+    default_ports: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    parser: Parser | None = None  # for URLs with an authority: taken apart the way the driver reads them
+
+
+def _with_ports(parse: Callable[[str, Mapping[str, int]], urlparts.UrlParts], ports: Mapping[str, int]) -> Parser:
+    def parser(url: str) -> urlparts.UrlParts:
+        return parse(url, ports)
+
+    return parser
+
+
+_REDIS_PORTS = MappingProxyType({"redis": 6379, "rediss": 6379})
+_HTTP_PORTS = MappingProxyType({"http": 80, "https": 443})
+
+KINDS: tuple[Kind, ...] = (
+    # libpq applies its own default port (5432) and host list rules
+    Kind("postgresql", ("postgresql", "postgres"), "postgresql://, postgres://", "postgres", light=False,
+         parser=urlparts.parse_postgres),
+    Kind("redis", ("redis", "rediss"), "redis://, rediss://", "redis", light=False, default_ports=_REDIS_PORTS,
+         parser=_with_ports(urlparts.parse_redis, _REDIS_PORTS)),
+    Kind("sqlite", ("sqlite",), "sqlite:///PATH", "sqlite"),
+    Kind("tcp", ("tcp",), "tcp://HOST:PORT", "tcp", app_probe=True, parser=_with_ports(urlparts.parse_tcp, {})),
+    # its driver builds a TLS context when imported: 15 ms of CPU, not on the event loop
+    Kind("http", ("http", "https"), "http(s)://", "http", light=False, app_probe=True, default_ports=_HTTP_PORTS,
+         parser=_with_ports(urlparts.parse_http, _HTTP_PORTS)),
+    Kind("cmd", ("cmd",), "cmd:COMMAND", "command", startup_only=True),
+    Kind("config", ("config",), "config:VAR1,VAR2", "config", startup_only=True),
+)  # fmt: skip
+
+_BY_SCHEME = {scheme: kind for kind in KINDS for scheme in kind.schemes}
+_BY_NAME = {kind.name: kind for kind in KINDS}
+
+ACCEPTED_URLS = ", ".join(k.example for k in KINDS) + " or env:VAR"
+
+
+def by_scheme(scheme: str) -> Kind | None:
+    return _BY_SCHEME.get(scheme.lower())
+
+
+def get(name: str) -> Kind:
+    return _BY_NAME[name]
+
+
+def driver_module(name: str) -> str:
+    return f"supervisor.drivers.{get(name).driver}"
