@@ -50,7 +50,6 @@ class CheckState:
     after: tuple[str, ...] = ()  # check names this one waits for before its first attempt
     status: Status = Status.PENDING
     attempts: int = 0
-    failures: int = 0  # failed attempts in all
     consecutive_failures: int = 0
     last_error: str | None = None
     detail: str | None = None  # what the last passing attempt reported ("HTTP 200")
@@ -124,7 +123,6 @@ def record_failure(state: CheckState, *, now: float, duration: float, error: str
         state,
         status=status,
         attempts=state.attempts + 1,
-        failures=state.failures + 1,
         consecutive_failures=failures,
         last_error=error,
         last_attempt=now,

@@ -46,17 +46,6 @@ class Metrics:
             registry=r,
         )
 
-    def seed(self, snapshot: Snapshot) -> None:
-        """Count what happened before the metrics existed (they are loaded after listening)."""
-        for check in snapshot.checks:
-            if check.attempts:
-                self.checks.labels(check.name, "pass").inc(check.attempts - check.failures)
-                self.checks.labels(check.name, "fail").inc(check.failures)
-            if check.last_duration is not None:
-                self.duration.labels(check.name).observe(check.last_duration)
-        self.restarts.inc(snapshot.child.restarts)
-        self.observe(snapshot, snapshot)
-
     def observe(self, before: Snapshot, after: Snapshot) -> None:
         checks: list[tuple[CheckState | None, CheckState]] = [(before.check(c.name), c) for c in after.checks]
         for old, new in checks:

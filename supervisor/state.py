@@ -72,6 +72,9 @@ class StateStore:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
     def snapshot(self) -> Snapshot:
         """The current state, stamped with the current time."""
         return replace(self._current, now=self._clock())

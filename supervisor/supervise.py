@@ -26,6 +26,7 @@ from supervisor.health.server import HealthServer, open_listener
 from supervisor.lifecycle import AppLifecycle, RestartPolicy
 from supervisor.observers import log_changes
 from supervisor.processes import ProcessTable
+from supervisor.readiness import Snapshot
 from supervisor.settings import Config
 from supervisor.signals import HANDLED_SIGNALS
 from supervisor.startup import StartupSequence, task_states
@@ -164,10 +165,22 @@ class Supervisor:
 
     async def _load_metrics(self) -> None:
         """prometheus-client is imported in a worker thread (on the loop it would stall /healthz),
-        after the gates' drivers: the metrics can wait, a gate's first attempt should not."""
+        after the gates' drivers: the metrics can wait, a gate's first attempt should not. Every
+        change meanwhile is kept and replayed, so the metrics count it all."""
+        pending: list[tuple[Snapshot, Snapshot]] = []
+
+        def keep(before: Snapshot, after: Snapshot) -> None:
+            pending.append((before, after))
+
+        start = self.store.snapshot()
+        self.store.subscribe(keep)
         await self.engine.wait_loaded()
         module = await lazyimport.import_module("supervisor.metrics")
         metrics = module.Metrics()
-        metrics.seed(self.store.snapshot())  # no await between these two: no change is missed
+        metrics.observe(start, start)
+        for before, after in pending:
+            metrics.observe(before, after)
+        # no await from here on: no change falls between the replay and the subscription
+        self.store.unsubscribe(keep)
         self.store.subscribe(metrics.observe)
         self.server.metrics = metrics.render

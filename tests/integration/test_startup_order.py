@@ -46,6 +46,13 @@ def test_a_task_after_one_gate_runs_while_another_gate_still_fails(supervise: La
     assert 'supervisor_startup_milestone_seconds{milestone="ready"}' in metrics
     assert 'supervisor_startup_check_seconds{gate="prestart-migrate"}' in metrics
     assert 'supervisor_gate_checks_total{gate="prestart-migrate",result="pass"} 1.0' in metrics
+    for name, (entry,) in doc["checks"].items():  # every attempt counted, those before the metrics loaded too
+        counted = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith(f'supervisor_gate_checks_total{{gate="{name}",')
+        )
+        assert counted == entry["attempts"], (name, counted, entry["attempts"])
     status = cli("status", "--port", str(s.port), env={})
     assert status.returncode == 0, status.stdout + status.stderr
     row = next(line for line in status.stdout.splitlines() if line.startswith("prestart-migrate"))
