@@ -181,7 +181,7 @@ class HealthServer:
         idle = self._idle_timeout
         clock = anyio.current_time
         while True:
-            progress.deadline = clock() + idle  # the next request head, within idle
+            progress.deadline = clock() + idle  # the next request, read and answered within idle
             try:
                 event = conn.next_event()  # no coroutine when the request is already buffered
                 if event is h11.NEED_DATA:
@@ -194,14 +194,14 @@ class HealthServer:
                 if size > MAX_HEAD:  # h11 limits only *incomplete* heads
                     await self._send_error(stream, conn, 431, "request head too large")
                     return
-                if await self._body_fits(stream, conn):
+                end = conn.next_event()  # a probe has no body: its end is already buffered
+                if isinstance(end, h11.EndOfMessage) or await self._body_fits(stream, conn, end):
                     prepared = self._answer(event, accept, ambiguous)
                 else:
                     prepared = self._prepare(Response(413, b"request body too large\n"), close=True)
             except h11.RemoteProtocolError as exc:
                 await self._send_error(stream, conn, exc.error_status_hint, str(exc))
                 return
-            progress.deadline = clock() + idle  # the answer, within idle
             data = conn.send(prepared.head)
             if prepared.body is not None and event.method != b"HEAD":
                 data += conn.send(prepared.body)
@@ -212,11 +212,12 @@ class HealthServer:
             conn.start_next_cycle()
             self._open.move_to_end(conn_id)  # a live keep-alive client is the newest, not the oldest
 
-    async def _body_fits(self, stream: anyio.abc.SocketStream, conn: h11.Connection) -> bool:
-        """Read the request to its end; False when its body is over ``MAX_BODY``."""
+    async def _body_fits(self, stream: anyio.abc.SocketStream, conn: h11.Connection, first: object) -> bool:
+        """Read the request to its end (``first``: the event after the head); False when its body
+        is over ``MAX_BODY``."""
         size = 0
+        event = first
         while True:
-            event = conn.next_event()
             if event is h11.NEED_DATA:
                 event = await self._next_event(stream, conn)
             if isinstance(event, h11.EndOfMessage):
@@ -227,6 +228,7 @@ class HealthServer:
                     return False
             elif isinstance(event, h11.ConnectionClosed):
                 raise _Close
+            event = conn.next_event()
 
     def _answer(self, request: h11.Request, accept: bytes, close: bool) -> _Prepared:
         """The response, from the cache when the state has not changed since it was rendered."""

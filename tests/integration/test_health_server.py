@@ -93,3 +93,20 @@ def test_garbage_bytes_do_not_disturb_other_clients(server: object) -> None:
     ):
         raw(port, junk, timeout=1.5)
         assert get(port, "/healthz").status == 200
+
+
+def test_request_bodies_are_read_to_their_end_or_refused_when_too_large(server: object) -> None:
+    port = server.port  # type: ignore[attr-defined]
+    small = b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+    reply = raw(port, small + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert reply.count(b"HTTP/1.1 200 ") == 2  # the body was consumed, the next request answered
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:  # the body arrives later
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n")
+        time.sleep(0.2)  # pacing: the body must come in a later segment than the head
+        sock.sendall(b"hello")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+    # just over the 64 KB limit: all of it is read before the answer, so the close sends no RST
+    big = b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 66000\r\n\r\n" + b"a" * 66000
+    reply = raw(port, big)
+    assert reply.startswith(b"HTTP/1.1 413 ") and b"connection: close" in reply.lower()
+    assert get(port, "/healthz").status == 200
