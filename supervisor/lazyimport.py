@@ -1,4 +1,5 @@
-"""Heavy imports (psycopg, redis, prometheus-client) off the event loop, one at a time.
+"""Heavy imports (psycopg, redis, prometheus-client) off the event loop, one at a time, and out
+of the garbage collector's way once done.
 
 Importing on the loop would stall /healthz for as long as the import takes (prometheus-client:
 about 30 ms; psycopg: 70 ms). In a worker thread the import's work runs beside the loop, which
@@ -6,6 +7,7 @@ gets the GIL back at every switch interval; one import at a time keeps a single 
 with the loop for it (``bench/startup_stall.py`` measures the result).
 """
 
+import gc
 import importlib
 import sys
 from types import ModuleType
@@ -22,4 +24,13 @@ async def import_module(name: str) -> ModuleType:
         return sys.modules[name]
     if _limiter is None:
         _limiter = anyio.CapacityLimiter(1)
-    return await anyio.to_thread.run_sync(importlib.import_module, name, limiter=_limiter)
+    module = await anyio.to_thread.run_sync(importlib.import_module, name, limiter=_limiter)
+    settle()
+    return module
+
+
+def settle() -> None:
+    """Exempt everything allocated so far (modules, classes, the configuration) from garbage
+    collection. They live as long as the process; without this, the next full collection walks
+    all of them, holding the GIL for 10-20 ms, and /healthz waits (``bench/startup_stall.py``)."""
+    gc.freeze()

@@ -79,6 +79,7 @@ class Supervisor:
         with anyio.open_signal_receiver(*HANDLED_SIGNALS) as signals:
             early = list(self._early_signals())  # from here on, every signal reaches `signals`
             processes.withhold_app_only_variables()  # before prometheus-client is imported
+            lazyimport.settle()  # what start-up allocated stays: no collection walks it again
             s = self.config.settings
             try:
                 listener = await open_listener(s.health_host, s.health_port)
