@@ -7,6 +7,7 @@ the branch that needs them.
 
 import argparse
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -199,6 +200,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return _wait(args, command)
     if args.command == "run":
         early_signals.install()
+        # Start-up allocates what lives as long as the process (modules, classes, the
+        # configuration): collecting meanwhile is wasted work. ``lazyimport.settle`` freezes it
+        # all and turns collection back on, before the health port listens.
+        gc.disable()
     from supervisor.settings import ConfigError, json_schema, load_config
 
     if args.command == "config" and args.schema:

@@ -31,6 +31,8 @@ async def import_module(name: str) -> ModuleType:
 
 def settle() -> None:
     """Exempt everything allocated so far (modules, classes, the configuration) from garbage
-    collection. They live as long as the process; without this, the next full collection walks
-    all of them, holding the GIL for 10-20 ms, and /healthz waits (``bench/startup_stall.py``)."""
+    collection, and collect from now on (``run`` starts with collection off). They live as long
+    as the process; without this, the next full collection walks all of them, holding the GIL
+    for 10-20 ms, and /healthz waits (``bench/startup_stall.py``)."""
     gc.freeze()
+    gc.enable()

@@ -33,8 +33,15 @@ def may_start_app(snapshot: Snapshot) -> bool:
 
 
 def late_gates(snapshot: Snapshot) -> tuple[CheckState, ...]:
-    """Critical gates that fail on their own account (not merely waiting for a prerequisite)."""
-    return tuple(g for g in holding(snapshot.gates) if not (g.after and g.started is None))
+    """The gates the start-up waits on that fail on their own account (not merely waiting for a
+    prerequisite): every critical one, and a non-critical one that a check not yet started
+    waits for (it holds the start-up back as surely as a critical one)."""
+    waited_for = {name for c in snapshot.checks if c.started is None for name in c.after}
+    return tuple(
+        g
+        for g in snapshot.gates
+        if not g.satisfied and (g.critical or g.name in waited_for) and not (g.after and g.started is None)
+    )
 
 
 class StartupSequence:

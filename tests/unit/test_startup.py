@@ -205,3 +205,20 @@ def test_roles_are_kept_apart_in_the_snapshot() -> None:
     snap = w.store.snapshot()
     assert [c.role for c in snap.checks] == [Role.GATE, Role.TASK]
     assert snap.check("prestart-a") is not None and snap.gates == (snap.check("db"),)
+
+
+async def test_a_failing_non_critical_gate_that_a_task_waits_for_is_judged_at_the_startup_timeout() -> None:
+    w = World([gate("mail", critical=False)], (task("t", ("mail",)),), startup_timeout=0.05, on_startup_timeout="exit")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(w.run)
+        w.fails("mail")
+        await wait_until(lambda: bool(w.exit_codes))
+        tg.cancel_scope.cancel()
+    assert w.exit_codes == [69] and w.table.spawned == []
+
+
+def test_a_non_critical_gate_nothing_waits_for_is_never_late() -> None:
+    w = World([gate("mail", critical=False), gate("db")], (task("t", ("db",)),))
+    w.fails("mail")
+    w.fails("db")
+    assert [g.name for g in late_gates(w.store.snapshot())] == ["db"]
