@@ -6,8 +6,8 @@ prerequisites are independent run at the same time. A prerequisite that fails ag
 task starts makes the task wait for it again. The app may start once every critical gate and
 every task has passed.
 
-Two things end the start-up early. At ``STARTUP_TIMEOUT``, critical gates that are still failing
-(and not merely waiting for a prerequisite) mean exit 69, or degraded: not ready, still trying.
+Two things end the start-up early. At ``STARTUP_TIMEOUT``, gates that are still failing on their
+own account (``late_gates``) mean exit 69, or degraded: not ready, still trying.
 A task that fails (or outlives its ``TIMEOUT``) means exit 69, or degraded for good: the app is
 not started; tasks already running are left to finish.
 """
