@@ -111,6 +111,11 @@ class Settings(BaseModel):
         description="open health connections kept at most; the oldest idle one is dropped",
     )
     health_idle_timeout: Duration = Field(5.0, description="an idle or slow health connection is closed after this")
+    health_reasons: Literal["all", "loopback"] = Field(
+        "all",
+        description="who is told why checks fail: `all` callers, or `loopback` ones only (others read "
+        "`reason withheld`, as from the Kubernetes API server)",
+    )
     command: str | None = Field(None, description="command to spawn when none follows `--`; split like a shell")
     startup_timeout: Duration = Field(60.0, description="how long the gates may take before the startup verdict")
     on_startup_timeout: Literal["degraded", "exit"] = Field(

@@ -72,6 +72,7 @@ class Supervisor:
             version=lambda: store.version,
             idle_timeout=s.health_idle_timeout,
             max_connections=s.health_max_connections,
+            reasons_for_loopback_only=s.health_reasons == "loopback",
         )
         self._early_signals = early_signals  # read once our own handlers are installed
 

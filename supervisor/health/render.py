@@ -4,6 +4,7 @@
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 from supervisor.checks import CheckState, Status
@@ -99,6 +100,32 @@ def health_json(snapshot: Snapshot, verdict: Verdict) -> dict[str, Any]:
     if child.status is ChildStatus.NOT_STARTED:
         report["child"]["pid"] = None
     return report
+
+
+WITHHELD = "reason withheld"  # what the Kubernetes API server answers callers it does not trust
+
+
+def withheld_verdict(verdict: Verdict) -> Verdict:
+    """The same verdict, with no reason said: that a check fails, not why."""
+    checks = tuple(
+        replace(c, reason=None if c.ok else WITHHELD, skipped=WITHHELD if c.skipped else None) for c in verdict.checks
+    )
+    return replace(verdict, checks=checks)
+
+
+def withheld(report: dict[str, Any]) -> dict[str, Any]:
+    """A JSON report with every reason, detail and target replaced: they name hosts, users,
+    commands and errors, which a caller from the network is not told."""
+    out = dict(report)
+    if "output" in out:
+        out["output"] = WITHHELD
+    out["checks"] = {
+        name: [
+            {k: (WITHHELD if k in ("output", "detail", "target") else v) for k, v in entry.items()} for entry in entries
+        ]
+        for name, entries in report.get("checks", {}).items()
+    }
+    return out
 
 
 def dumps(report: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 from supervisor.checks import APP_PROCESS
 from supervisor.health import render
-from supervisor.readiness import Snapshot, decide, process_check, state_check
+from supervisor.readiness import Snapshot, Verdict, decide, process_check, state_check
 
 TEXT = "text/plain; charset=utf-8"
 HEALTH_JSON = "application/health+json"
@@ -38,18 +38,19 @@ def wants_json(query: dict[str, list[str]], accept: str) -> bool:
     return "application/json" in accepted or HEALTH_JSON in accepted
 
 
-def _readyz(snapshot: Snapshot, query: dict[str, list[str]], accept: str) -> Response:
+def _readyz(snapshot: Snapshot, query: dict[str, list[str]], accept: str, withhold: bool) -> Response:
     exclude = [name for value in query.get("exclude", []) for name in value.split(",") if name]
     verdict = decide(snapshot, exclude)
     status = 200 if verdict.ready else 503
     if wants_json(query, accept):
-        return Response(status, render.dumps(render.health_json(snapshot, verdict)).encode(), HEALTH_JSON)
+        report = render.health_json(snapshot, verdict)
+        return Response(status, render.dumps(render.withheld(report) if withhold else report).encode(), HEALTH_JSON)
     if "verbose" in query or not verdict.ready:
-        return _text(status, render.verbose_text(verdict))
+        return _text(status, render.verbose_text(render.withheld_verdict(verdict) if withhold else verdict))
     return _text(status, "ok")
 
 
-def _one_check(snapshot: Snapshot, name: str, query: dict[str, list[str]], accept: str) -> Response:
+def _one_check(snapshot: Snapshot, name: str, query: dict[str, list[str]], accept: str, withhold: bool) -> Response:
     state = snapshot.check(name)
     if state is not None:
         check = state_check(state)
@@ -59,8 +60,10 @@ def _one_check(snapshot: Snapshot, name: str, query: dict[str, list[str]], accep
         return _text(404, f"no check named {name!r}\n")
     status = 200 if check.ok else 503
     if wants_json(query, accept) and state is not None:
-        body = render.dumps({"status": "pass" if check.ok else "fail", "checks": {name: [render.check_json(state)]}})
-        return Response(status, body.encode(), HEALTH_JSON)
+        report = {"status": "pass" if check.ok else "fail", "checks": {name: [render.check_json(state)]}}
+        return Response(status, render.dumps(render.withheld(report) if withhold else report).encode(), HEALTH_JSON)
+    if withhold:
+        check = render.withheld_verdict(Verdict(check.ok, (check,))).checks[0]
     return _text(status, "ok" if check.ok and "verbose" not in query else render.check_line(check) + "\n")
 
 
@@ -91,8 +94,11 @@ def respond(
     accept: str,
     snapshot: Callable[[], Snapshot],
     metrics: MetricsRenderer | None,
+    *,
+    withhold: bool = False,
 ) -> Response:
-    """The response to one request; ``snapshot`` is called only by endpoints that need state."""
+    """The response to one request; ``snapshot`` is called only by endpoints that need state.
+    ``withhold``: the caller is told that checks fail, not why (``SUPERVISOR_HEALTH_REASONS``)."""
     split = split_target(target)
     if split is None:
         return _text(400, "bad request: the target must be a path such as /readyz\n")
@@ -111,5 +117,5 @@ def respond(
         body, content_type = metrics(accept)
         return Response(200, body, content_type)
     if path == "/readyz":
-        return _readyz(snapshot(), query, accept)
-    return _one_check(snapshot(), path[len("/readyz/") :], query, accept)
+        return _readyz(snapshot(), query, accept, withhold)
+    return _one_check(snapshot(), path[len("/readyz/") :], query, accept, withhold)

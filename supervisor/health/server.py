@@ -12,6 +12,7 @@ of a cancel scope per request.
 """
 
 import http
+import ipaddress
 import itertools
 import time
 from collections import OrderedDict
@@ -52,6 +53,19 @@ def _read_head(request: h11.Request) -> tuple[int, bytes, bool]:
 
 
 _REASONS = {status.value: status.phrase.encode() for status in http.HTTPStatus}
+
+
+def from_loopback(stream: anyio.abc.SocketStream) -> bool:
+    """True when the peer is on this host's loopback (``probe``, ``status`` after ``docker
+    exec``); an IPv4 peer of a dual-stack socket counts by its IPv4 address."""
+    try:
+        peer = stream.extra(anyio.abc.SocketAttribute.remote_address)
+        address = ipaddress.ip_address(peer[0] if isinstance(peer, tuple) else peer)
+    except (anyio.TypedAttributeLookupError, ValueError):
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 class _RateLimitedLog:
@@ -111,8 +125,10 @@ class HealthServer:
         version: Callable[[], int] | None = None,
         idle_timeout: float = 5.0,
         max_connections: int = 256,
+        reasons_for_loopback_only: bool = False,
     ) -> None:
         self._snapshot = snapshot
+        self._loopback_only = reasons_for_loopback_only
         self._version = version  # None: nothing is cached (every request is routed afresh)
         self._idle_timeout = idle_timeout
         self._max_connections = max_connections
@@ -120,7 +136,7 @@ class HealthServer:
         self._ids = itertools.count()
         self._metrics: MetricsRenderer | None = None
         self._errors = _RateLimitedLog()
-        self._cache: dict[tuple[bytes, bytes, bytes], _Prepared] = {}
+        self._cache: dict[tuple[bytes, bytes, bytes, bool], _Prepared] = {}
         self._cache_key: tuple[int, bool] | None = None  # (state version, metrics loaded)
 
     @property
@@ -178,6 +194,7 @@ class HealthServer:
 
     async def _converse(self, stream: anyio.abc.SocketStream, conn_id: int, progress: _Conn) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        withhold = self._loopback_only and not from_loopback(stream)
         idle = self._idle_timeout
         clock = anyio.current_time
         while True:
@@ -196,7 +213,7 @@ class HealthServer:
                     return
                 end = conn.next_event()  # a probe has no body: its end is already buffered
                 if isinstance(end, h11.EndOfMessage) or await self._body_fits(stream, conn, end):
-                    prepared = self._answer(event, accept, ambiguous)
+                    prepared = self._answer(event, accept, ambiguous, withhold)
                 else:
                     prepared = self._prepare(Response(413, b"request body too large\n"), close=True)
             except h11.RemoteProtocolError as exc:
@@ -230,21 +247,21 @@ class HealthServer:
                 raise _Close
             event = conn.next_event()
 
-    def _answer(self, request: h11.Request, accept: bytes, close: bool) -> _Prepared:
+    def _answer(self, request: h11.Request, accept: bytes, close: bool, withhold: bool) -> _Prepared:
         """The response, from the cache when the state has not changed since it was rendered."""
         if self._version is None or close:
-            return self._prepare(self._route(request, accept), close=close)
+            return self._prepare(self._route(request, accept, withhold), close=close)
         current = (self._version(), self._metrics is not None)
         if current != self._cache_key or len(self._cache) >= CACHE_SIZE:
             self._cache.clear()
             self._cache_key = current
-        key = (request.method, request.target, accept)
+        key = (request.method, request.target, accept, withhold)
         prepared = self._cache.get(key)
         if prepared is None:
-            prepared = self._cache[key] = self._prepare(self._route(request, accept), close=False)
+            prepared = self._cache[key] = self._prepare(self._route(request, accept, withhold), close=False)
         return prepared
 
-    def _route(self, request: h11.Request, accept: bytes) -> Response:
+    def _route(self, request: h11.Request, accept: bytes, withhold: bool) -> Response:
         try:
             return respond(
                 request.method.decode("ascii", "replace"),
@@ -252,6 +269,7 @@ class HealthServer:
                 accept.decode("latin-1"),
                 self._snapshot,
                 self._metrics,
+                withhold=withhold,
             )
         except Exception:  # a bug must cost one request, never the server
             self._errors.exception("health request %.200s failed", request.target.decode("ascii", "replace"))

@@ -127,3 +127,23 @@ def test_no_request_shape_reaches_a_5xx(target: str, method: str, accept: str) -
     metrics.observe(current, current)
     r = respond(method, target, accept, lambda: current, metrics.render)
     assert r.status < 500 or (r.status == 503 and target.split("?")[0].rstrip("/").endswith(("readyz", "metrics")))
+
+
+def test_withheld_reasons_say_that_a_check_fails_not_why() -> None:
+    s = snap(cache_ok=False)
+    r = respond("GET", "/readyz?verbose", "", lambda: s, None, withhold=True)
+    assert r.status == 503
+    assert r.body.decode().splitlines() == [
+        "[-]cache failed: reason withheld",
+        "[+]database ok",
+        "[+]app-process ok",
+        "readyz check failed",
+    ]
+    doc = json.loads(respond("GET", "/readyz?format=json", "", lambda: s, None, withhold=True).body)
+    cache = doc["checks"]["cache"][0]
+    assert cache["output"] == cache["target"] == doc["output"] == "reason withheld"
+    assert "redis://" not in json.dumps(doc) and "timed out" not in json.dumps(doc)
+    one = respond("GET", "/readyz/cache", "", lambda: s, None, withhold=True)
+    assert (one.status, one.body) == (503, b"[-]cache failed: reason withheld\n")
+    told = respond("GET", "/readyz/cache", "", lambda: s, None)
+    assert b"timed out after 5s" in told.body  # the same state, reasons not withheld
