@@ -83,12 +83,16 @@ DurationOrZero = Annotated[
 ]
 
 
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
+
+
 class ConfigError(Exception):
-    """One or more configuration problems, each already phrased as a single line."""
+    """One or more configuration problems, each one line: a value quoted in it may hold a
+    newline or another control character (an environment variable can), shown escaped."""
 
     def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
+        self.problems = [p.translate(_CONTROLS) for p in problems]
+        super().__init__("\n".join(self.problems))
 
 
 class Settings(BaseModel):
