@@ -14,6 +14,8 @@ class SecretFileError(ValueError):
 
 def read(path: str) -> str:
     """The file's text without surrounding whitespace (secrets files usually end in a newline)."""
+    if "\x00" in path:
+        raise SecretFileError("the file name holds a NUL byte")
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_SIZE + 1)

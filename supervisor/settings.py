@@ -363,7 +363,7 @@ def _gather_gates(
                 key = f"{file_path}: [gates.{name}]"
                 if isinstance(table, str):
                     table = {"url": table}
-                if not isinstance(table, dict):
+                if not isinstance(table, dict) or not table:
                     problems.append(f'{key} must be a table with at least url = "..." or a URL string')
                     continue
                 if name.lower() in gates:

@@ -1,11 +1,13 @@
 """Generated configurations: every one is accepted or refused with one line per problem, never
 with another exception (which the command line would show as a traceback)."""
 
+import json
 import string
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from supervisor.cli import effective
 from supervisor.settings import ConfigError, GateSettings, Settings, TaskSettings, load_config
 
 NAMES = [f"SUPERVISOR_{n.upper()}" for n in Settings.model_fields]
@@ -41,8 +43,51 @@ def environments(draw: st.DrawFn) -> dict[str, str]:
 @given(env=environments(), command=st.sampled_from([(), ("true",), ("no-such-program-x",)]))
 def test_every_configuration_is_accepted_or_refused_line_by_line(env: dict[str, str], command: tuple[str, ...]) -> None:
     try:
-        load_config(environ={"PATH": "/usr/bin:/bin", "HOME": "/root", **env}, command=command, check_programs=True)
+        config = load_config(
+            environ={"PATH": "/usr/bin:/bin", "HOME": "/root", **env}, command=command, check_programs=True
+        )
+        json.dumps(effective(config))  # what `supervisor config --json` prints
     except ConfigError as exc:
         assert exc.problems, env
         for line in exc.problems:
             assert line and "\n" not in line and "Traceback" not in line, (env, line)
+
+
+TOML_VALUES = st.sampled_from(
+    ['"x"', '""', "true", "5", "-1", "0.5", '["a", 1]', '["true"]', "[]", '{ a = 1 }', '"5s"', '"tcp://h:1"',
+     '"cmd:true"', '"env:HOME"', '"postgresql://u:p@h/db"', '"a\\nb"', '"\\u0000"', '"db"', '["db", "t"]']
+)  # fmt: skip
+TOML_KEYS = st.sampled_from([*Settings.model_fields, "bogus"])
+GATE_KEYS = st.sampled_from([*GateSettings.model_fields, "bogus"])
+TASK_KEYS = st.sampled_from([*TaskSettings.model_fields, "bogus"])
+
+
+@st.composite
+def toml_documents(draw: st.DrawFn) -> str:
+    lines = [f"{draw(TOML_KEYS)} = {draw(TOML_VALUES)}" for _ in range(draw(st.integers(0, 4)))]
+    for _ in range(draw(st.integers(0, 3))):
+        name = draw(st.sampled_from(["db", "DB", "t", '"a b"', "cache"]))
+        if draw(st.booleans()):
+            lines.append(f"[gates.{name}]")
+            lines += [f"{draw(GATE_KEYS)} = {draw(TOML_VALUES)}" for _ in range(draw(st.integers(0, 3)))]
+        else:
+            lines.append(f"[prestart.{name}]")
+            lines += [f"{draw(TASK_KEYS)} = {draw(TOML_VALUES)}" for _ in range(draw(st.integers(0, 3)))]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=400, deadline=None)
+@given(document=toml_documents())
+def test_every_configuration_file_is_accepted_or_refused_line_by_line(document: str) -> None:
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".toml") as fh:
+        fh.write(document)
+        fh.flush()
+        try:
+            config = load_config(environ={"PATH": "/usr/bin:/bin", "HOME": "/root"}, config_file=fh.name)
+            json.dumps(effective(config))  # what `supervisor config --json` prints
+        except ConfigError as exc:
+            assert exc.problems, document
+            for line in exc.problems:
+                assert line and "\n" not in line and "Traceback" not in line, (document, line)
