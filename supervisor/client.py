@@ -12,6 +12,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import h11
@@ -96,6 +97,23 @@ def _since(epoch: str | None) -> str:
     return "-" if not epoch else epoch.replace("T", " ").rstrip("Z").rsplit(".", 1)[0] + "Z"
 
 
+def _epoch(iso: object) -> float | None:
+    if not isinstance(iso, str):
+        return None
+    try:
+        return datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return None
+
+
+def _stage(origin: float | None, started: float | None, passed: float | None) -> str:
+    """``+0.085s..+0.481s``: when a check started and first passed, in seconds since the start."""
+    if origin is None or started is None:
+        return "-"
+    end = f"+{passed - origin:.3f}s" if passed is not None else "..."
+    return f"+{started - origin:.3f}s..{end}"
+
+
 def render_status(doc: dict[str, Any]) -> str:
     """The state as a table a person reads after ``docker exec``."""
     child = doc.get("child", {})
@@ -106,19 +124,21 @@ def render_status(doc: dict[str, Any]) -> str:
         + (f", exit code {child['exitCode']}" if child.get("exitCode") is not None else "")
         + (f", {child['restarts']} restart(s)" if child.get("restarts") else ""),
     ]
-    rows = [("CHECK", "STATUS", "ATTEMPTS", "LAST PASS", "WAITS FOR", "TARGET / LAST ERROR")]
+    started = _epoch((doc.get("timeline") or {}).get("started"))
+    rows = [("CHECK", "STATUS", "ATTEMPTS", "LAST PASS", "WAITS FOR", "START-UP", "TARGET / LAST ERROR")]
     for name, entries in doc.get("checks", {}).items():
         entry = entries[0]
         note = entry.get("output") or entry.get("target") or ""
         status = "skipped" if entry.get("skipped") else entry.get("status", "?")
         status += "" if entry.get("critical", True) else " (non-critical)"
         after = ",".join(entry.get("after") or []) or "-"
-        rows.append((name, status, str(entry.get("attempts", 0)), _since(entry.get("lastSuccess")), after, note))
+        stage = _stage(started, _epoch(entry.get("started")), _epoch(entry.get("firstPassed")))
+        rows.append((name, status, str(entry.get("attempts", 0)), _since(entry.get("lastSuccess")), after, stage, note))
     if len(rows) == 1:
         return "\n".join([*lines, "no gates or pre-start tasks configured"]) + "\n"
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
     for row in rows:
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6])
     timeline = doc.get("timeline") or {}
     steps = [
         f"{label} after {timeline[key]:.3f} s"

@@ -1,6 +1,7 @@
 """The start-up order on the real thing: AFTER, task timeouts, cycles, the timeline."""
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def test_a_task_after_one_gate_runs_while_another_gate_still_fails(supervise: La
     assert status.returncode == 0, status.stdout + status.stderr
     row = next(line for line in status.stdout.splitlines() if line.startswith("prestart-migrate"))
     assert row.split()[5] == "db"  # the WAITS FOR column, after a two-word LAST PASS
+    assert re.fullmatch(r"\+\d+\.\d{3}s\.\.\+\d+\.\d{3}s", row.split()[6]), row  # started..first passed
     assert "start-up: app spawned after" in status.stdout and ", ready after" in status.stdout
 
 
