@@ -18,7 +18,7 @@ import anyio.to_thread
 from supervisor import kinds, lazyimport, logs
 from supervisor.backoff import Backoff
 from supervisor.checks import Status, record_failure, record_start, record_success
-from supervisor.drivers import GateFailure, one_line
+from supervisor.drivers import GateFailure, names, one_line
 from supervisor.durations import format_duration
 from supervisor.gatespec import GateSpec
 from supervisor.readiness import Phase, prerequisites_pass
@@ -81,6 +81,8 @@ class GateEngine:
         detail: str | None = None
         with anyio.move_on_after(spec.timeout) as deadline:
             try:
+                if spec.lookups:
+                    await names.resolve(spec)
                 detail = await check(spec)
             except GateFailure as exc:
                 error = str(exc)

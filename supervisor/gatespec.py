@@ -4,6 +4,7 @@ Parsing happens once, at configuration time, so that a typo is a configuration e
 instead of a gate that fails forever.
 """
 
+import ipaddress
 import re
 import shlex
 from collections.abc import Mapping
@@ -32,6 +33,7 @@ class GateSpec:
     failure_threshold: int = 1
     host: str = ""
     port: int = 0
+    lookups: tuple[str, ...] = ()  # host names to resolve before each attempt (not IPs, not sockets)
     path: str = ""  # sqlite: the file; http: the request target
     argv: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
@@ -47,6 +49,7 @@ class ParsedUrl:
     secrets: tuple[str, ...] = ()
     host: str = ""
     port: int = 0
+    lookups: tuple[str, ...] = ()
     path: str = ""
     argv: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
@@ -59,14 +62,27 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _authority(kind: kinds.Kind, url: str) -> ParsedUrl:
     assert kind.parser is not None
     parts = kind.parser(url)
+    # libpq resolves nothing when hostaddr is given; a socket directory or an IP needs no lookup
+    named = () if "hostaddr" in parts.options else parts.hosts
     return ParsedUrl(
         kind.name,
         parts.display,
         parts.secrets,
         host=parts.host,
         port=parts.port or 0,
+        lookups=tuple(dict.fromkeys(h for h in named if h and needs_lookup(h))),
         path=parts.target,
     )
+
+
+def needs_lookup(host: str) -> bool:
+    if host.startswith(("/", "@")):
+        return False
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return True
+    return False
 
 
 def parse_gate_url(url: str) -> ParsedUrl:
@@ -165,6 +181,7 @@ def build_gate(
         failure_threshold=failure_threshold,
         host=parsed.host,
         port=parsed.port,
+        lookups=parsed.lookups,
         path=parsed.path,
         argv=parsed.argv,
         variables=parsed.variables,

@@ -29,13 +29,13 @@ def in_flight(key: str) -> float | None:
     return None if entry is None else entry[1]
 
 
-async def run(key: str, func: Callable[..., T], *args: object) -> T:
+async def run(key: str, func: Callable[..., T], *args: object, what: str = "a system call") -> T:
+    """``func(*args)`` in a worker thread, unless the previous call for ``key`` (``what`` it is
+    stuck in, for the message) still runs."""
     since = in_flight(key)
     if since is not None:
         stamp = time.strftime("%H:%M:%S", time.gmtime(since))
-        raise GateFailure(
-            f"still blocked since {stamp}Z: an earlier attempt is stuck in a system call; not starting another"
-        )
+        raise GateFailure(f"still blocked since {stamp}Z: an earlier attempt is stuck in {what}; not starting another")
     token = object()
     _in_flight[key] = (token, time.time())
 

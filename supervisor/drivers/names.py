@@ -1,0 +1,38 @@
+"""Name lookups before a network attempt, bounded by the attempt's deadline, one per gate.
+
+psycopg, redis-py and anyio all resolve names with ``loop.getaddrinfo``, in asyncio's shared
+executor (6 threads on 2 cores). A lookup cannot be cancelled: when the resolver never answers,
+every attempt of every gate leaves one more thread blocked until the C library gives up, the
+executor fills, and the lookups of gates whose names do resolve queue behind them. So each name
+is looked up here first, in a thread of the gate's own, at most one at a time per gate and name
+(``blocking``): a hung resolver costs a gate its attempts, never another gate's, and never more
+than one thread per name. When the name resolves, the driver's own lookup is answered as quickly.
+"""
+
+import socket
+
+import anyio
+
+from supervisor.drivers import GateFailure, blocking
+from supervisor.gatespec import GateSpec
+
+MARGIN = 0.01  # seconds left of the attempt for the message, when the lookup takes it all
+
+
+def _lookup(host: str) -> None:
+    socket.getaddrinfo(host, None, 0, socket.SOCK_STREAM)
+
+
+async def resolve(spec: GateSpec) -> None:
+    """Every host name of ``spec`` resolves now, or ``GateFailure`` says which does not."""
+    for host in spec.lookups:
+        deadline = anyio.current_effective_deadline() - MARGIN
+        with anyio.move_on_after(max(0.0, deadline - anyio.current_time())) as scope:
+            try:
+                await blocking.run(f"lookup {spec.name} {host}", _lookup, host, what=f"the lookup of {host}")
+            except socket.gaierror as exc:
+                raise GateFailure(f"the name {host} does not resolve: {exc.strerror or exc}") from None
+            except UnicodeError:
+                raise GateFailure(f"the name {host} is not a valid host name") from None
+        if scope.cancelled_caught:
+            raise GateFailure(f"no answer from the resolver for {host} within the attempt's timeout")
