@@ -1,5 +1,7 @@
-"""The docs must describe what the code does: every setting and every exit code is documented."""
+"""The docs must describe what the code does: every setting and every exit code is documented,
+and every test the reliability matrix names exists."""
 
+import re
 from pathlib import Path
 
 from supervisor import exitcodes
@@ -23,3 +25,17 @@ def test_every_exit_code_is_documented() -> None:
         value = getattr(exitcodes, name)
         if name.isupper() and isinstance(value, int):
             assert f"| {value} |" in text, name
+
+
+def test_every_test_named_in_the_reliability_matrix_exists() -> None:
+    text = (DOCS / "reliability.md").read_text()
+    tests = DOCS.parent / "tests"
+    named = re.findall(r"`((?:integration|unit)/[a-z_]+\.py)(?:::([A-Za-z0-9_*]+))?`", text)
+    assert len(named) > 20
+    for path, name in named:
+        source = (tests / path).read_text()
+        if name:
+            assert re.search(rf"def {name.replace('*', '.*')}\(", source), (path, name)
+    everywhere = "".join(p.read_text() for p in tests.rglob("test_*.py"))
+    for name in re.findall(r"`::([A-Za-z0-9_*]+)`", text):
+        assert re.search(rf"def {name.replace('*', '.*')}\(", everywhere), name

@@ -1,0 +1,108 @@
+"""Faults made to happen for real, each bounded in time; docs/reliability.md lists every fault
+the supervisor makes a promise about, with the test that holds it to it (here or elsewhere)."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import free_port, wait_until
+from tests.integration.supervised import Launcher, gunicorn_argv, pid1_prefix
+from tests.servers import RedisFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
+SLACK = 2.0  # seconds on top of each promised bound: the suite runs on busy CI machines too
+
+
+def test_redis_lost_while_the_app_runs_turns_readiness_off_then_back(
+    redis_factory: RedisFactory, supervise: Launcher
+) -> None:
+    redis = redis_factory.new()
+    interval, timeout, backoff_max = 0.3, 0.3, 0.3
+    s = supervise.run(
+        "sleep",
+        "60",
+        env={
+            "SUPERVISOR_GATE_CACHE": redis.url,
+            "SUPERVISOR_GATE_CACHE__TIMEOUT": f"{timeout}s",
+            "SUPERVISOR_CHECK_INTERVAL": f"{interval}s",
+            "SUPERVISOR_BACKOFF_MAX": f"{backoff_max}s",
+        },
+    )
+    s.wait_ready()
+    redis.stop()
+    wait_until(lambda: s.status("/readyz") == 503, interval + timeout + SLACK, "readiness off")
+    assert s.status("/healthz") == 200  # liveness never depends on the dependency
+    redis.start()
+    wait_until(lambda: s.status("/readyz") == 200, backoff_max + 0.5 + SLACK, "readiness back")
+    assert s.proc.poll() is None  # the app was never touched
+
+
+def test_a_cmd_gate_writing_100_mb_keeps_the_supervisors_memory_bounded(supervise: Launcher) -> None:
+    write = "import sys; [sys.stdout.write('x' * 1_000_000 + chr(10)) for _ in range(100)]; print('done')"
+    s = supervise.run("sleep", "60", env={"SUPERVISOR_GATE_BIG": f'cmd:python3 -c "{write}"'})
+    s.wait_ready(30)
+    status = Path(f"/proc/{s.pid}/status").read_text().splitlines()
+    peak_kb = int(next(line for line in status if line.startswith("VmHWM")).split()[1])
+    assert peak_kb < 120_000, peak_kb  # the output's last line is kept, not 100 MB of it
+    assert '"detail": "done"' in s.get("/readyz?format=json").text
+
+
+def test_the_gunicorn_master_killed_is_the_supervisors_exit_and_no_worker_lingers(supervise: Launcher) -> None:
+    app_port = free_port()
+    s = supervise.run(*gunicorn_argv(app_port, "--workers", "2"), prefix=pid1_prefix())
+    s.wait_ready(30)
+    master = int(Path(f"/proc/{s.pid}/task/{s.pid}/children").read_text().split()[0])
+    workers = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    os.kill(master, signal.SIGKILL)
+    assert s.wait(15) == 137
+    assert "exited on its own with signal 9 (SIGKILL)" in s.output()
+    for pid in workers:  # the PID namespace went with its init: nothing of the app is left
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def test_a_gunicorn_worker_crash_is_gunicorns_business_and_readiness_stays(supervise: Launcher) -> None:
+    app_port = free_port()
+    s = supervise.run(*gunicorn_argv(app_port, "--workers", "2"))
+    s.wait_ready(30)
+    master = int(Path(f"/proc/{s.proc.pid}/task/{s.proc.pid}/children").read_text().split()[0])
+    worker = int(Path(f"/proc/{master}/task/{master}/children").read_text().split()[0])
+    os.kill(worker, signal.SIGKILL)
+
+    def replaced() -> bool:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        return len(children) == 2 and str(worker) not in children
+
+    wait_until(replaced, 15, "gunicorn to replace its worker")
+    assert s.status("/readyz") == 200 and s.proc.poll() is None
+
+
+def test_ten_sigterms_at_once_are_one_stop(supervise: Launcher) -> None:
+    """The kernel keeps one pending SIGTERM, however many are sent: a burst may be seen as one
+    stop signal or as two (the second kills at once); either way one stop, bounded in time."""
+    s = supervise.run("sh", "-c", "trap '' TERM; while :; do sleep 0.05; done", env={"SUPERVISOR_STOP_TIMEOUT": "1s"})
+    s.wait_ready()
+    for _ in range(10):
+        s.signal(signal.SIGTERM)
+    assert s.wait(1 + SLACK) == 137  # killed: by a second signal, or at the stop timeout
+    out = s.output()
+    assert out.count("forwarded SIGTERM") == 1, out
+    assert "SIGKILL" in out or "killing pid" in out
+    assert "Traceback" not in out
+
+
+def test_the_health_port_already_taken_is_exit_71_naming_the_setting(supervise: Launcher) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        s = supervise.run("sleep", "60", env={"SUPERVISOR_HEALTH_PORT": str(port)})
+        assert s.wait(10) == 71
+        assert time.monotonic() - started < 10
+        assert "SUPERVISOR_HEALTH_PORT" in s.output()
