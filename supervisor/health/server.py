@@ -217,7 +217,11 @@ class HealthServer:
                 else:
                     prepared = self._prepare(Response(413, b"request body too large\n"), close=True)
             except h11.RemoteProtocolError as exc:
-                await self._send_error(stream, conn, exc.error_status_hint, str(exc))
+                # h11 hints 501 for a transfer coding it does not know (RFC 9112 says SHOULD); a
+                # probe endpoint answers every malformed request with a 4xx: a 5xx reads as an
+                # outage of the supervisor on every dashboard that counts them
+                status = exc.error_status_hint if exc.error_status_hint < 500 else 400
+                await self._send_error(stream, conn, status, str(exc))
                 return
             data = conn.send(prepared.head)
             if prepared.body is not None and event.method != b"HEAD":

@@ -3,12 +3,16 @@ the supervisor makes a promise about, with the test that holds it to it (here or
 
 import os
 import signal
+import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tests.helpers import free_port, wait_until
+from tests.helpers import free_port, get, wait_until
 from tests.integration.supervised import Launcher, gunicorn_argv, pid1_prefix
 from tests.servers import RedisFactory
 
@@ -95,8 +99,6 @@ def test_ten_sigterms_at_once_are_one_stop(supervise: Launcher) -> None:
 
 
 def test_the_health_port_already_taken_is_exit_71_naming_the_setting(supervise: Launcher) -> None:
-    import socket
-
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -106,3 +108,64 @@ def test_the_health_port_already_taken_is_exit_71_naming_the_setting(supervise: 
         assert s.wait(10) == 71
         assert time.monotonic() - started < 10
         assert "SUPERVISOR_HEALTH_PORT" in s.output()
+
+
+# -- generated malformed HTTP against the running server ------------------------------------
+
+TOKENS = st.sampled_from(["GET", "HEAD", "POST", "PUT", "get", "G\x00T", "", "GET GET", "\xff", "OPTIONS"])
+TARGETS = st.one_of(
+    st.sampled_from(["/healthz", "/readyz", "/readyz?verbose", "/readyz/db", "/metrics", "*", "//[", "/%", ""]),
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=255), max_size=40),
+)
+VERSIONS = st.sampled_from(["HTTP/1.1", "HTTP/1.0", "HTTP/2", "HTTP/1.1x", "", "http/1.1"])
+HEADERS = st.lists(
+    st.tuples(
+        st.sampled_from(["Host", "Accept", "Content-Length", "Transfer-Encoding", "X", "", "Bad Name", "\x01"]),
+        st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=255), max_size=20),
+    ),
+    max_size=4,
+)
+
+
+def request_bytes(method: str, target: str, version: str, headers: list[tuple[str, str]]) -> bytes:
+    head = f"{method} {target} {version}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+    return head.encode("latin-1")
+
+
+def status_of_reply(sock: socket.socket) -> int | None:
+    data = b""
+    while b"\r\n" not in data:
+        try:
+            chunk = sock.recv(4096)
+        except OSError:
+            return None
+        if not chunk:
+            return None  # closed without an answer: allowed
+        data += chunk
+    line = data.split(b"\r\n", 1)[0].split()
+    return int(line[1]) if len(line) >= 2 and line[1].isdigit() else -1
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    from tests.integration.supervised import Supervised
+
+    s = Supervised(
+        tmp_path_factory.mktemp("fuzz"), ["run", "--", "sleep", "600"], {"SUPERVISOR_GATE_DB": "config:HOME"}
+    )
+    s.wait_ready()
+    yield s.port
+    s.stop()
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(batch=st.lists(st.tuples(TOKENS, TARGETS, VERSIONS, HEADERS), min_size=20, max_size=20))
+def test_ten_thousand_generated_requests_are_4xx_or_close_never_5xx(
+    running: int, batch: list[tuple[str, str, str, list[tuple[str, str]]]]
+) -> None:
+    for method, target, version, headers in batch:
+        with socket.create_connection(("127.0.0.1", running), timeout=5) as sock:
+            sock.sendall(request_bytes(method, target, version, headers))
+            code = status_of_reply(sock)
+        assert code is None or 200 <= code < 500, (method, target, version, headers, code)
+    assert get(running, "/healthz").status == 200  # answering throughout
