@@ -1,10 +1,12 @@
-"""``supervisor probe`` from start to exit, against bare ``python3 -c pass`` in the same run.
+"""``supervisor probe`` from start to exit, against bare ``python3 -c pass`` and ``curl -f`` (what
+many images' HEALTHCHECKs run instead) in the same run.
 
 HEALTHCHECK runs the probe every few seconds for a container's whole life, so it must cost
 little more than starting Python. Goal: a median of at most 3x the bare interpreter's.
 Usage: python3 bench/probe_startup.py [runs]
 """
 
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,11 +34,15 @@ def main(runs: int) -> None:
     try:
         time_until(port, "/readyz", 200, time.perf_counter())
         bare = timed([sys.executable, "-c", "pass"], None, runs, 0)
+        curl_path = shutil.which("curl")
+        curl = timed([curl_path, "-fsS", f"http://127.0.0.1:{port}/livez"], None, runs, 0) if curl_path else []
         live = timed([*supervisor_argv(), "probe", "live"], env, runs, 0)
         ready = timed([*supervisor_argv(), "probe", "ready"], env, runs, 0)
     finally:
         stop(server)
     print(summary("baseline: python3 -c pass", bare))
+    if curl:
+        print(summary("baseline: curl -fsS .../livez", curl))
     print(summary("supervisor probe live", live))
     print(summary("supervisor probe ready", ready))
     ratio = statistics.median(live) / statistics.median(bare)
