@@ -31,6 +31,7 @@ def test_gates_pass_and_the_app_serves(pg: PgServer, redis_server: RedisServer, 
     assert doc["status"] == "pass" and doc["phase"] == "running"
     assert set(doc["checks"]) == {"database", "cache", "app-probe"}
     assert doc["child"]["state"] == "running" and doc["child"]["pid"] > 0
+    wait_until(lambda: s.status("/metrics") == 200, 10, "/metrics")  # loaded after the drivers
     metrics = s.get("/metrics").text
     assert "supervisor_ready 1.0" in metrics
     assert 'supervisor_gate_up{gate="database"} 1.0' in metrics

@@ -163,6 +163,7 @@ def test_reserved_characters_in_passwords_never_reach_any_output(supervise: Laun
         assert s.wait(10) == 78
     else:
         s.wait_listening()
+        wait_until(lambda: s.status("/metrics") == 200, 10, "/metrics")  # else its text says nothing
         for path in ("/readyz", "/readyz?verbose", "/readyz?format=json", "/readyz/pg?verbose", "/metrics"):
             outputs.append(s.get(path).text)
     s.stop()

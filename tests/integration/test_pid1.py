@@ -45,6 +45,7 @@ def test_runs_as_pid_1(supervise: Launcher, tmp_path: Path) -> None:
     out = tmp_path / "pid"
     s = supervise.run("sh", "-c", f"echo $PPID > {out}; sleep 30", prefix=pid1_prefix())
     s.wait_ready()
+    wait_until(lambda: out.exists() and out.read_text().strip(), 10, "the app to write its parent's PID")
     assert out.read_text().strip() == "1"  # the app's parent is the supervisor, PID 1 in the namespace
     assert "reaping orphaned processes (PID 1)" in s.output()
 
@@ -222,6 +223,7 @@ def test_restart_limit_degraded_stays_up_and_names_the_exit(supervise: Launcher)
     assert "[-]app-process failed: the app exited with code 3; restart limit 1 reached" in reply.text
     doc = json.loads(s.get("/readyz?format=json").body)
     assert doc["child"]["restarts"] == 1 and doc["child"]["exitCode"] == 3
+    wait_until(lambda: s.status("/metrics") == 200, 10, "/metrics")
     assert "supervisor_child_restarts_total 1.0" in s.get("/metrics").text
     assert "(gunicorn: worker boot error)" in s.output()
     s.signal(signal.SIGTERM)
@@ -242,6 +244,7 @@ def test_prestart_tasks_run_in_name_order_before_the_app(supervise: Launcher, tm
         prefix=pid1_prefix(),
     )
     s.wait_ready()
+    wait_until(lambda: "app" in order.read_text().split(), 10, "the app to start")  # ready: running, not yet written
     assert order.read_text().split() == ["migrate", "static", "app"]
     assert "migrating-output" in s.output()  # output passed through
     body = s.get("/readyz?verbose").text

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from supervisor import cli
 from supervisor.redaction import secrets
-from tests.helpers import clean_env, free_port
+from tests.helpers import clean_env, free_port, wait_until
 from tests.integration.supervised import Supervised
 
 pytestmark = pytest.mark.integration
@@ -120,6 +120,7 @@ def test_run_never_shows_a_password(
     replies = []
     try:
         s.wait_listening(10)
+        wait_until(lambda: s.status("/metrics") == 200, 10, "/metrics")  # else its text says nothing
         for path in ("/readyz", "/readyz?verbose", "/readyz?format=json", "/readyz/dep?verbose", "/metrics"):
             replies.append(s.get(path).text)
         s.signal(signal.SIGTERM)

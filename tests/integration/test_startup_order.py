@@ -39,7 +39,7 @@ def test_a_task_after_one_gate_runs_while_another_gate_still_fails(supervise: La
     assert doc["timeline"]["spawned"] is None
     release.touch()
     s.wait_ready()
-    assert app.exists()
+    wait_until(app.exists, 10, "the app to run")  # ready means running: its first command may lag
     doc = json.loads(s.get("/readyz?format=json").body)
     timeline = doc["timeline"]
     assert 0 < timeline["spawnedAfter"] <= timeline["readyAfter"]
