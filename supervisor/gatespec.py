@@ -60,8 +60,7 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _authority(kind: kinds.Kind, url: str) -> ParsedUrl:
-    assert kind.parser is not None
-    parts = kind.parser(url)
+    parts = kind.parse(url)
     # libpq resolves nothing when hostaddr is given; a socket directory or an IP needs no lookup
     named = () if "hostaddr" in parts.options else parts.hosts
     return ParsedUrl(

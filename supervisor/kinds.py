@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from supervisor import urlparts
 
-Parser = Callable[[str], urlparts.UrlParts]
+Reader = Callable[[str, Mapping[str, int]], urlparts.UrlParts]  # (url, default port by scheme)
 
 
 @dataclass(frozen=True)
@@ -25,30 +25,31 @@ class Kind:
     light: bool = True  # its driver imports nothing heavy: no need to import it off the event loop
     app_probe: bool = False  # may be the app probe
     default_ports: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
-    parser: Parser | None = None  # for URLs with an authority: taken apart the way the driver reads them
+    reader: Reader | None = None  # for URLs with an authority: taken apart the way the driver reads them
+
+    def parse(self, url: str) -> urlparts.UrlParts:
+        """``url`` taken apart by this kind's reader, with this kind's default ports."""
+        assert self.reader is not None, self.name
+        return self.reader(url, self.default_ports)
 
 
-def _with_ports(parse: Callable[[str, Mapping[str, int]], urlparts.UrlParts], ports: Mapping[str, int]) -> Parser:
-    def parser(url: str) -> urlparts.UrlParts:
-        return parse(url, ports)
-
-    return parser
+def _libpq(url: str, _ports: Mapping[str, int]) -> urlparts.UrlParts:
+    return urlparts.parse_postgres(url)  # libpq applies its own default port (5432) and host lists
 
 
 _REDIS_PORTS = MappingProxyType({"redis": 6379, "rediss": 6379})
 _HTTP_PORTS = MappingProxyType({"http": 80, "https": 443})
 
 KINDS: tuple[Kind, ...] = (
-    # libpq applies its own default port (5432) and host list rules
     Kind("postgresql", ("postgresql", "postgres"), "postgresql://, postgres://", "postgres", light=False,
-         parser=urlparts.parse_postgres),
+         reader=_libpq),
     Kind("redis", ("redis", "rediss"), "redis://, rediss://", "redis", light=False, default_ports=_REDIS_PORTS,
-         parser=_with_ports(urlparts.parse_redis, _REDIS_PORTS)),
+         reader=urlparts.parse_redis),
     Kind("sqlite", ("sqlite",), "sqlite:///PATH", "sqlite"),
-    Kind("tcp", ("tcp",), "tcp://HOST:PORT", "tcp", app_probe=True, parser=_with_ports(urlparts.parse_tcp, {})),
+    Kind("tcp", ("tcp",), "tcp://HOST:PORT", "tcp", app_probe=True, reader=urlparts.parse_tcp),
     # its driver builds a TLS context when imported: 15 ms of CPU, not on the event loop
     Kind("http", ("http", "https"), "http(s)://", "http", light=False, app_probe=True, default_ports=_HTTP_PORTS,
-         parser=_with_ports(urlparts.parse_http, _HTTP_PORTS)),
+         reader=urlparts.parse_http),
     Kind("cmd", ("cmd",), "cmd:COMMAND", "command", startup_only=True),
     Kind("config", ("config",), "config:VAR1,VAR2", "config", startup_only=True),
 )  # fmt: skip

@@ -82,7 +82,6 @@ class Snapshot:
     child: ChildInfo = ChildInfo()
     now: float = 0.0  # wall-clock time of the snapshot
     timeline: Timeline = Timeline()
-    version: int = 0  # bumped on every change: what was rendered for one version stays true
 
     def check(self, name: str) -> CheckState | None:
         """A gate, a pre-start task or the app probe, by its check name."""

@@ -13,10 +13,10 @@ import os
 import shlex
 import shutil
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
@@ -312,6 +312,41 @@ def _origin(merged: Mapping[str, Value], name: str) -> str:
     return merged[name].origin if name in merged else name
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _unknown_in(noun: str, model: type[BaseModel]) -> Callable[[str, str], str]:
+    known = ", ".join(model.model_fields)
+    return lambda origin, key: f"{origin}: unknown {noun} setting {key!r}; accepted: {known}"
+
+
+def _validate(
+    model: type[M],
+    values: Mapping[str, Any],
+    origins: Mapping[str, str],
+    problems: list[str],
+    *,
+    unknown: Callable[[str, str], str],
+) -> M | None:
+    """``values`` validated by ``model``, or None with one problem line per setting: where it was
+    given, what it was, and what the field accepts (``unknown(origin, key)`` words an extra key)."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        reported: set[str] = set()
+        for err in exc.errors():
+            attr = str(err["loc"][0]) if err["loc"] else "?"
+            if attr in reported:  # one line per setting, also when several types were tried
+                continue
+            reported.add(attr)
+            origin = origins.get(attr, attr)
+            if err["type"] == "extra_forbidden":
+                problems.append(unknown(origin, attr))
+            else:
+                problems.append(f"{origin}={_show(values.get(attr))}: expected {accepted(model, attr, err['msg'])}")
+        return None
+
+
 def _show(value: Any) -> str:
     """A value for an error line: every known secret and any URL password masked, kept short."""
     text = value if isinstance(value, str) else repr(value)
@@ -436,22 +471,8 @@ def _gather_prestart(
         if "command" not in values:
             problems.append(f"{first} is set but the task has no command; set {PRESTART_PREFIX}{name.upper()}")
             continue
-        try:
-            model = TaskSettings.model_validate(values)
-        except ValidationError as exc:
-            reported: set[str] = set()
-            for err in exc.errors():
-                attr = str(err["loc"][0]) if err["loc"] else "command"
-                if attr in reported:  # one line per setting, also when several types were tried
-                    continue
-                reported.add(attr)
-                origin = origins.get(attr, f"{PRESTART_PREFIX}{name.upper()}__{attr.upper()}")
-                if err["type"] == "extra_forbidden":
-                    known = ", ".join(TaskSettings.model_fields)
-                    problems.append(f"{origin}: unknown pre-start task setting {attr!r}; accepted: {known}")
-                else:
-                    hint = accepted(TaskSettings, attr, err["msg"])
-                    problems.append(f"{origin}={_show(values.get(attr))}: expected {hint}")
+        model = _validate(TaskSettings, values, origins, problems, unknown=_unknown_in("pre-start task", TaskSettings))
+        if model is None:
             continue
         command = model.command
         try:
@@ -519,22 +540,8 @@ def _build_gates(
         if "url" in values and "url_file" in values:
             problems.append(f"{origins['url']} and {origins['url_file']} both give the gate's URL; keep one")
             continue
-        try:
-            model = GateSettings.model_validate(values)
-        except ValidationError as exc:
-            reported: set[str] = set()
-            for err in exc.errors():
-                attr = str(err["loc"][0]) if err["loc"] else "url"
-                if attr in reported:  # one line per setting, also when several types were tried
-                    continue
-                reported.add(attr)
-                origin = origins.get(attr, f"{GATE_PREFIX}{name.upper()}__{attr.upper()}")
-                if err["type"] == "extra_forbidden":
-                    known = ", ".join(GateSettings.model_fields)
-                    problems.append(f"{origin}: unknown gate setting {attr!r}; accepted: {known}")
-                else:
-                    shown = _show(values.get(attr))
-                    problems.append(f"{origin}={shown}: expected {accepted(GateSettings, attr, err['msg'])}")
+        model = _validate(GateSettings, values, origins, problems, unknown=_unknown_in("gate", GateSettings))
+        if model is None:
             continue
         written_after[name] = tuple(model.after) if model.after is not None else None
         written = model.url if model.url is not None else f"(read from {model.url_file})"
@@ -651,21 +658,13 @@ def load_config(
     merged = merge(cli, environ, path, file_values)
     problems += _case_duplicates(environ)
 
-    settings: Settings | None = None
-    try:
-        settings = Settings.model_validate({name: v.value for name, v in merged.items()})
-    except ValidationError as exc:
-        reported: set[str] = set()
-        for err in exc.errors():
-            name = str(err["loc"][0]) if err["loc"] else "?"
-            if name in reported:  # one line per setting, also when several types were tried
-                continue
-            reported.add(name)
-            if err["type"] == "extra_forbidden":
-                problems.append(f"{path}: unknown key {name!r}; see `supervisor config --schema`")
-                continue
-            given = merged.get(name, Value(None, name))
-            problems.append(f"{given.origin}={_show(given.value)}: expected {accepted(Settings, name, err['msg'])}")
+    settings = _validate(
+        Settings,
+        {name: v.value for name, v in merged.items()},
+        {name: v.origin for name, v in merged.items()},
+        problems,
+        unknown=lambda _origin, key: f"{path}: unknown key {key!r}; see `supervisor config --schema`",
+    )
 
     written_after: dict[str, tuple[str, ...] | None] = {}
     graph_origins: dict[str, str] = {}

@@ -128,22 +128,16 @@ class StartupSequence:
             return str(exc)
         self._foreground.add(process, is_app=False)
         try:
-            timed_out = False
             with anyio.move_on_after(task.timeout if task.timeout is not None else float("inf")) as scope:
                 returncode = await process.wait()
             if scope.cancelled_caught:
-                timed_out = True
-                log.warning(
-                    "pre-start task %s still runs after %s: SIGKILL to its process group",
-                    task.name,
-                    format_duration(task.timeout or 0),
-                )
+                limit = format_duration(task.timeout or 0)
+                log.warning("pre-start task %s still runs after %s: SIGKILL to its process group", task.name, limit)
                 process.kill_group()
-                returncode = await process.wait()
+                await process.wait()
+                return f"timed out after {limit}"
         finally:
             self._foreground.remove(process)
-        if timed_out:
-            return f"timed out after {format_duration(task.timeout or 0)}"
         code = exitcodes.from_returncode(returncode)
         return None if code == 0 else f"exited with {describe_exit(code)}"
 

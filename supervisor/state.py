@@ -2,7 +2,7 @@
 
 The gate engine, the start-up sequence and the app's lifecycle write; the health server, metrics
 and logs read snapshots. All of them run on the one event loop, so no lock is needed: a write is
-a plain assignment and readers get an immutable ``Snapshot``. Every change bumps the snapshot's
+a plain assignment and readers get an immutable ``Snapshot``. Every change bumps the store's
 ``version``, so a reader may keep what it rendered from one version until the next.
 """
 
@@ -62,7 +62,6 @@ class StateStore:
             child=self._child,
             now=self._clock(),
             timeline=self._timeline,
-            version=self._version,
         )
         if self._timeline.ready is None and decide(snap).ready:
             self._timeline = replace(self._timeline, ready=snap.now)

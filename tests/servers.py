@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import TypeVar
 
 from tests.helpers import free_port, wait_until
 
@@ -101,39 +102,43 @@ class RedisServer:
         self.stop()
 
 
-class PgFactory:
-    """New PostgreSQL servers for one test, started or not; all removed when the test ends."""
+S = TypeVar("S", "PgServer", "RedisServer")
+
+
+class _Pool:
+    """Servers started for one test; all removed when it ends."""
+
+    def __init__(self) -> None:
+        self._servers: list[PgServer | RedisServer] = []
+
+    def _keep(self, server: S, start: bool) -> S:
+        self._servers.append(server)
+        if start:
+            server.start()
+        return server
+
+    def close(self) -> None:
+        for server in self._servers:
+            server.remove()
+
+
+class PgFactory(_Pool):
+    """New PostgreSQL servers for one test, started or not."""
 
     def __init__(self, template: Path) -> None:
+        super().__init__()
         self._template = template
-        self._servers: list[PgServer] = []
 
     def new(self, start: bool = True) -> PgServer:
-        server = PgServer(self._template)
-        self._servers.append(server)
-        if start:
-            server.start()
-        return server
-
-    def close(self) -> None:
-        for server in self._servers:
-            server.remove()
+        return self._keep(PgServer(self._template), start)
 
 
-class RedisFactory:
-    """New Redis servers for one test (``extra``: redis-server flags); all stopped at its end."""
+class RedisFactory(_Pool):
+    """New Redis servers for one test (``extra``: redis-server flags)."""
 
     def __init__(self, root: Path) -> None:
+        super().__init__()
         self._root = root
-        self._servers: list[RedisServer] = []
 
     def new(self, *extra: str, start: bool = True) -> RedisServer:
-        server = RedisServer(self._root, *extra)
-        self._servers.append(server)
-        if start:
-            server.start()
-        return server
-
-    def close(self) -> None:
-        for server in self._servers:
-            server.remove()
+        return self._keep(RedisServer(self._root, *extra), start)

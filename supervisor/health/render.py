@@ -105,12 +105,13 @@ def health_json(snapshot: Snapshot, verdict: Verdict) -> dict[str, Any]:
 WITHHELD = "reason withheld"  # what the Kubernetes API server answers callers it does not trust
 
 
+def withheld_check(check: Check) -> Check:
+    """The same check, with no reason said: that it fails, not why."""
+    return replace(check, reason=None if check.ok else WITHHELD, skipped=WITHHELD if check.skipped else None)
+
+
 def withheld_verdict(verdict: Verdict) -> Verdict:
-    """The same verdict, with no reason said: that a check fails, not why."""
-    checks = tuple(
-        replace(c, reason=None if c.ok else WITHHELD, skipped=WITHHELD if c.skipped else None) for c in verdict.checks
-    )
-    return replace(verdict, checks=checks)
+    return replace(verdict, checks=tuple(withheld_check(c) for c in verdict.checks))
 
 
 def withheld(report: dict[str, Any]) -> dict[str, Any]:

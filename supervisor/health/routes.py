@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 from supervisor.checks import APP_PROCESS
 from supervisor.health import render
-from supervisor.readiness import Snapshot, Verdict, decide, process_check, state_check
+from supervisor.readiness import Snapshot, decide, process_check, state_check
 
 TEXT = "text/plain; charset=utf-8"
 HEALTH_JSON = "application/health+json"
@@ -63,7 +63,7 @@ def _one_check(snapshot: Snapshot, name: str, query: dict[str, list[str]], accep
         report = {"status": "pass" if check.ok else "fail", "checks": {name: [render.check_json(state)]}}
         return Response(status, render.dumps(render.withheld(report) if withhold else report).encode(), HEALTH_JSON)
     if withhold:
-        check = render.withheld_verdict(Verdict(check.ok, (check,))).checks[0]
+        check = render.withheld_check(check)
     return _text(status, "ok" if check.ok and "verbose" not in query else render.check_line(check) + "\n")
 
 

@@ -106,7 +106,6 @@ class _Prepared:
 
     head: h11.Response
     body: h11.Data | None
-    close: bool
 
 
 _END = h11.EndOfMessage()  # events are immutable: one will do for every response
@@ -134,19 +133,10 @@ class HealthServer:
         self._max_connections = max_connections
         self._open: OrderedDict[int, _Conn] = OrderedDict()
         self._ids = itertools.count()
-        self._metrics: MetricsRenderer | None = None
+        self.metrics: MetricsRenderer | None = None  # set once prometheus-client is loaded
         self._errors = _RateLimitedLog()
         self._cache: dict[tuple[bytes, bytes, bytes, bool], _Prepared] = {}
         self._cache_key: tuple[int, bool] | None = None  # (state version, metrics loaded)
-
-    @property
-    def metrics(self) -> MetricsRenderer | None:
-        return self._metrics
-
-    @metrics.setter
-    def metrics(self, renderer: MetricsRenderer | None) -> None:
-        """Set once prometheus-client is loaded; metrics change only with the state."""
-        self._metrics = renderer
 
     async def serve(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
         async with listener, anyio.create_task_group() as tg:
@@ -255,7 +245,7 @@ class HealthServer:
         """The response, from the cache when the state has not changed since it was rendered."""
         if self._version is None or close:
             return self._prepare(self._route(request, accept, withhold), close=close)
-        current = (self._version(), self._metrics is not None)
+        current = (self._version(), self.metrics is not None)
         if current != self._cache_key or len(self._cache) >= CACHE_SIZE:
             self._cache.clear()
             self._cache_key = current
@@ -272,7 +262,7 @@ class HealthServer:
                 request.target.decode("ascii", "replace"),
                 accept.decode("latin-1"),
                 self._snapshot,
-                self._metrics,
+                self.metrics,
                 withhold=withhold,
             )
         except Exception:  # a bug must cost one request, never the server
@@ -290,7 +280,7 @@ class HealthServer:
         if close:
             headers.append(("Connection", "close"))
         head = h11.Response(status_code=response.status, headers=headers, reason=_REASONS.get(response.status, b""))
-        return _Prepared(head, h11.Data(data=response.body) if response.body else None, close)
+        return _Prepared(head, h11.Data(data=response.body) if response.body else None)
 
     async def _send_error(self, stream: anyio.abc.SocketStream, conn: h11.Connection, status: int, why: str) -> None:
         if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):

@@ -1,7 +1,7 @@
 """A fake process table for in-process tests of the start-up, lifecycle and stopping policies."""
 
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import anyio
 
@@ -57,3 +57,10 @@ class FakeTable:
                     if process.argv[0] == name:
                         return process
                 await self._changed.wait()
+
+
+async def eventually(condition: Callable[[], object], deadline: float = 5.0) -> None:
+    """Return once ``condition()`` is true; fail after ``deadline`` seconds."""
+    with anyio.fail_after(deadline):
+        while not condition():
+            await anyio.sleep(0.001)  # pacing: the poll interval of a condition wait with a deadline

@@ -14,7 +14,7 @@ from supervisor.lifecycle import Action, AppLifecycle, RestartPolicy
 from supervisor.readiness import ChildStatus, Phase
 from supervisor.state import StateStore
 from supervisor.stopping import Stopper
-from tests.unit.fakes import FakeTable
+from tests.unit.fakes import FakeTable, eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -69,9 +69,7 @@ async def test_the_lifecycle_restarts_then_exits_with_the_apps_code_at_the_limit
         )
         tg.start_soon(app.run)
         for n in range(3):
-            with anyio.fail_after(5):
-                while len(table.spawned) <= n:
-                    await anyio.sleep(0.001)
+            await eventually(lambda: len(table.spawned) > n)  # noqa: B023 - awaited within the iteration
             assert store.snapshot().child.status is ChildStatus.RUNNING
             table.spawned[n].exit(3)
     assert codes == [3] and len(table.spawned) == 3 and app.restarts == 2
@@ -91,14 +89,12 @@ async def test_a_stop_with_only_tasks_running_forwards_to_each_and_exits_128_plu
         assert a.signals == [signal.SIGTERM] and b.signals == [signal.SIGTERM]  # no drain: not the app
         a.exit(-15)
         foreground.remove(a)
-        await anyio.sleep(0.01)
+        await anyio.sleep(0.01)  # pacing: time for a wrong exit to happen
         assert codes == []  # b still runs
         stopper.on_signal(signal.SIGINT)  # a second stop signal kills what is left
         assert b.signals[-1] == signal.SIGKILL
         foreground.remove(b)
-        with anyio.fail_after(5):
-            while not codes:
-                await anyio.sleep(0.001)
+        await eventually(lambda: codes)
         tg.cancel_scope.cancel()
     assert codes == [143]
 
@@ -122,9 +118,7 @@ async def test_sigterm_drains_the_app_before_forwarding() -> None:
         foreground.add(app, is_app=True)
         stopper.on_signal(signal.SIGTERM)
         assert store.phase is Phase.STOPPING and app.signals == []  # readiness off, the app still serves
-        with anyio.fail_after(5):
-            while not app.signals:
-                await anyio.sleep(0.005)
+        await eventually(lambda: app.signals)
         app.exit(0)
         foreground.remove(app)
     assert app.signals == [signal.SIGTERM] and codes == [0]  # the app's own exit code

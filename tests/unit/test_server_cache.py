@@ -1,6 +1,10 @@
 """The health server renders once per state version: a cached answer never outlives its state."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import anyio
+import anyio.abc
 import h11
 import pytest
 
@@ -16,6 +20,26 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def running_store() -> StateStore:
+    store = StateStore([CheckState("db", "tcp", "tcp://db:1")])
+    store.set_child(ChildInfo(ChildStatus.RUNNING, pid=1))
+    return store
+
+
+@asynccontextmanager
+async def connected(server: HealthServer) -> AsyncIterator[tuple[anyio.abc.SocketStream, h11.Connection]]:
+    """A keep-alive client connection to ``server``, served for the block's duration."""
+    port = free_port()
+    listener = await open_listener("127.0.0.1", port)
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server.serve, listener)
+            stream = await anyio.connect_tcp("127.0.0.1", port)
+            yield stream, h11.Connection(h11.CLIENT)
+            await stream.aclose()
+            tg.cancel_scope.cancel()
 
 
 async def ask(stream: anyio.abc.SocketStream, conn: h11.Connection, method: str, target: str) -> tuple[int, bytes]:
@@ -36,37 +60,26 @@ async def ask(stream: anyio.abc.SocketStream, conn: h11.Connection, method: str,
 
 
 async def test_every_state_change_is_seen_by_the_next_request_on_a_keep_alive_connection() -> None:
-    store = StateStore([CheckState("db", "tcp", "tcp://db:1")])
-    store.set_child(ChildInfo(ChildStatus.RUNNING, pid=1))
-    server = HealthServer(store.snapshot, version=lambda: store.version)
-    port = free_port()
-    listener = await open_listener("127.0.0.1", port)
-    with anyio.fail_after(20):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(server.serve, listener)
-            stream = await anyio.connect_tcp("127.0.0.1", port)
-            conn = h11.Connection(h11.CLIENT)
-            for i in range(60):
-                db = store.get("db")
-                passing = i % 3 != 0
-                now = float(i)
-                store.set(
-                    record_success(db, now=now, duration=0.001)
-                    if passing
-                    else record_failure(db, now=now, duration=0.001, error=f"refused #{i}")
-                )
-                status, body = await ask(stream, conn, "GET", "/readyz?verbose")
-                assert status == (200 if passing else 503), (i, body)
-                assert (f"refused #{i}".encode() in body) is not passing
-                head_status, head_body = await ask(stream, conn, "HEAD", "/readyz?verbose")
-                assert (head_status, head_body) == (status, b"")
-            await stream.aclose()
-            tg.cancel_scope.cancel()
+    store = running_store()
+    async with connected(HealthServer(store.snapshot, version=lambda: store.version)) as (stream, conn):
+        for i in range(60):
+            db = store.get("db")
+            passing = i % 3 != 0
+            now = float(i)
+            store.set(
+                record_success(db, now=now, duration=0.001)
+                if passing
+                else record_failure(db, now=now, duration=0.001, error=f"refused #{i}")
+            )
+            status, body = await ask(stream, conn, "GET", "/readyz?verbose")
+            assert status == (200 if passing else 503), (i, body)
+            assert (f"refused #{i}".encode() in body) is not passing
+            head_status, head_body = await ask(stream, conn, "HEAD", "/readyz?verbose")
+            assert (head_status, head_body) == (status, b"")
 
 
 async def test_without_a_version_nothing_is_cached() -> None:
-    store = StateStore([CheckState("db", "tcp", "tcp://db:1")])
-    store.set_child(ChildInfo(ChildStatus.RUNNING, pid=1))
+    store = running_store()
     calls = 0
 
     def snapshot() -> object:
@@ -74,16 +87,7 @@ async def test_without_a_version_nothing_is_cached() -> None:
         calls += 1
         return store.snapshot()
 
-    server = HealthServer(snapshot)  # type: ignore[arg-type]
-    port = free_port()
-    listener = await open_listener("127.0.0.1", port)
-    with anyio.fail_after(20):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(server.serve, listener)
-            stream = await anyio.connect_tcp("127.0.0.1", port)
-            conn = h11.Connection(h11.CLIENT)
-            for _ in range(3):
-                await ask(stream, conn, "GET", "/readyz")
-            assert calls == 3
-            await stream.aclose()
-            tg.cancel_scope.cancel()
+    async with connected(HealthServer(snapshot)) as (stream, conn):  # type: ignore[arg-type]
+        for _ in range(3):
+            await ask(stream, conn, "GET", "/readyz")
+        assert calls == 3

@@ -1,7 +1,5 @@
 """The start-up sequence with a fake process table: the graph's order, failures, timeouts."""
 
-from collections.abc import Callable
-
 import anyio
 import pytest
 
@@ -11,7 +9,7 @@ from supervisor.readiness import Phase
 from supervisor.settings import PrestartTask
 from supervisor.startup import StartupSequence, late_gates, task_states
 from supervisor.state import StateStore
-from tests.unit.fakes import FakeTable
+from tests.unit.fakes import FakeTable, eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -58,13 +56,7 @@ class World:
     async def settle(self) -> None:
         """Let every task that can run do so (the fake spawns synchronously)."""
         for _ in range(20):
-            await anyio.sleep(0)
-
-
-async def wait_until(condition: Callable[[], bool]) -> None:
-    with anyio.fail_after(5):
-        while not condition():
-            await anyio.sleep(0.001)
+            await anyio.sleep(0)  # pacing: yield to every task that is ready to run
 
 
 async def test_a_task_starts_once_its_own_prerequisites_pass_not_every_gate() -> None:
@@ -149,7 +141,7 @@ async def test_a_failed_task_exits_69_with_on_startup_timeout_exit() -> None:
         tg.start_soon(w.run)
         w.passes("db")
         (await w.table.wait_spawned("a")).exit(1)
-        await wait_until(lambda: bool(w.exit_codes))
+        await eventually(lambda: bool(w.exit_codes))
         tg.cancel_scope.cancel()  # the real finish cancels the run
     assert w.exit_codes == [69]
 
@@ -170,7 +162,7 @@ async def test_startup_timeout_judges_failing_gates_not_those_waiting_for_a_task
         tg.start_soon(w.run)
         w.passes("db")
         m = await w.table.wait_spawned("m")
-        await anyio.sleep(0.1)  # past the startup timeout while the task runs: not a failure
+        await anyio.sleep(0.1)  # pacing: past the startup timeout while the task runs: not a failure
         assert w.store.phase is Phase.GATING
         assert late_gates(w.store.snapshot()) == ()
         m.exit(0)
@@ -184,7 +176,7 @@ async def test_startup_timeout_with_a_failing_gate_degrades_and_keeps_waiting() 
     async with anyio.create_task_group() as tg:
         tg.start_soon(w.run)
         w.fails("db")
-        await wait_until(lambda: w.store.phase is Phase.DEGRADED)
+        await eventually(lambda: w.store.phase is Phase.DEGRADED)
         w.passes("db")
     assert w.result is True
 
@@ -212,7 +204,7 @@ async def test_a_failing_non_critical_gate_that_a_task_waits_for_is_judged_at_th
     async with anyio.create_task_group() as tg:
         tg.start_soon(w.run)
         w.fails("mail")
-        await wait_until(lambda: bool(w.exit_codes))
+        await eventually(lambda: bool(w.exit_codes))
         tg.cancel_scope.cancel()
     assert w.exit_codes == [69] and w.table.spawned == []
 

@@ -32,9 +32,7 @@ def test_keyword_list_is_libpqs() -> None:
 
 def parse(kind: str, url: str) -> urlparts.UrlParts:
     """Through the table of gate kinds, with each kind's default ports, as the settings parse."""
-    parser = kinds.get(kind).parser
-    assert parser is not None
-    return parser(url)
+    return kinds.get(kind).parse(url)
 
 
 @settings(max_examples=300, deadline=None)
