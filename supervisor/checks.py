@@ -9,6 +9,8 @@ here fold them in, and readers get whatever state is current. Nothing here does 
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from supervisor.reasons import ReasonClass
+
 
 class Role(StrEnum):
     GATE = "gate"  # a dependency, checked by the gate engine (re-checked unless startup-only)
@@ -52,6 +54,7 @@ class CheckState:
     attempts: int = 0
     consecutive_failures: int = 0
     last_error: str | None = None
+    reason_class: ReasonClass | None = None  # the kind of failure the last failed attempt met
     detail: str | None = None  # what the last passing attempt reported ("HTTP 200")
     last_success: float | None = None  # wall-clock time (epoch seconds)
     last_attempt: float | None = None
@@ -88,7 +91,14 @@ class CheckState:
             if self.started is None and self.role is Role.TASK:
                 return "pending: not started yet"
             return "pending: no attempt has finished yet"
-        return self.last_error or "failed"
+        return self.error_line or "failed"
+
+    @property
+    def error_line(self) -> str | None:
+        """The last failure as users read it everywhere: ``refused: cannot connect: ...``."""
+        if self.last_error is None:
+            return None
+        return f"{self.reason_class}: {self.last_error}" if self.reason_class else self.last_error
 
 
 def record_start(state: CheckState, *, now: float) -> CheckState:
@@ -103,6 +113,7 @@ def record_success(state: CheckState, *, now: float, duration: float, detail: st
         attempts=state.attempts + 1,
         consecutive_failures=0,
         last_error=None,
+        reason_class=None,
         detail=detail,
         last_success=now,
         last_attempt=now,
@@ -112,7 +123,9 @@ def record_success(state: CheckState, *, now: float, duration: float, detail: st
     )
 
 
-def record_failure(state: CheckState, *, now: float, duration: float, error: str) -> CheckState:
+def record_failure(
+    state: CheckState, *, now: float, duration: float, error: str, reason_class: ReasonClass | None = None
+) -> CheckState:
     """A failure flips a passing check only after ``failure_threshold`` consecutive failures.
 
     Before the first pass every failure counts at once: there is no earlier success to trust.
@@ -125,6 +138,7 @@ def record_failure(state: CheckState, *, now: float, duration: float, error: str
         attempts=state.attempts + 1,
         consecutive_failures=failures,
         last_error=error,
+        reason_class=reason_class,
         last_attempt=now,
         last_duration=duration,
         started=now - duration if state.started is None else state.started,
@@ -133,4 +147,6 @@ def record_failure(state: CheckState, *, now: float, duration: float, error: str
 
 def restarted(state: CheckState) -> CheckState:
     """A restarted app must answer again before it counts as ready."""
-    return replace(state, status=Status.PENDING, consecutive_failures=0, last_error=None, detail=None)
+    return replace(
+        state, status=Status.PENDING, consecutive_failures=0, last_error=None, reason_class=None, detail=None
+    )

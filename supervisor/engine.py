@@ -22,6 +22,7 @@ from supervisor.drivers import GateFailure, names, one_line
 from supervisor.durations import format_duration
 from supervisor.gatespec import GateSpec
 from supervisor.readiness import Phase, prerequisites_pass
+from supervisor.reasons import ReasonClass
 from supervisor.redaction import redact_text
 from supervisor.state import StateStore
 
@@ -78,6 +79,7 @@ class GateEngine:
             self._store.set(record_start(state, now=self._wall()))
         started = time.monotonic()
         error: str | None = None
+        reason_class = ReasonClass.ERROR
         detail: str | None = None
         with anyio.move_on_after(spec.timeout) as deadline:
             try:
@@ -85,19 +87,22 @@ class GateEngine:
                     await names.resolve(spec)
                 detail = await check(spec)
             except GateFailure as exc:
-                error = str(exc)
+                error, reason_class = str(exc), exc.reason_class
             except Exception as exc:  # a driver bug or an unexpected library error: report, keep going
                 log.debug("gate %s raised", spec.name, exc_info=True)
                 error = f"{type(exc).__name__}: {one_line(exc)}"
         if deadline.cancelled_caught:
-            error = f"timed out after {format_duration(spec.timeout)}"
+            error, reason_class = f"timed out after {format_duration(spec.timeout)}", ReasonClass.TIMEOUT
         duration = time.monotonic() - started
         state = self._store.get(spec.name)
         if error is None:
             shown = redact_text(detail) if detail else None
             self._store.set(record_success(state, now=self._wall(), duration=duration, detail=shown))
             return True
-        self._store.set(record_failure(state, now=self._wall(), duration=duration, error=redact_text(error)))
+        failed = record_failure(
+            state, now=self._wall(), duration=duration, error=redact_text(error), reason_class=reason_class
+        )
+        self._store.set(failed)
         return False
 
     async def run_gate(self, spec: GateSpec, recheck: bool, *, listed: bool = False) -> None:

@@ -23,7 +23,12 @@ class Metrics:
         r = self.registry
         self.ready = Gauge("supervisor_ready", "1 when /readyz answers 200", registry=r)
         self.gate_up = Gauge("supervisor_gate_up", "1 when the gate passes", ["gate"], registry=r)
-        self.checks = Counter("supervisor_gate_checks", "gate attempts by result", ["gate", "result"], registry=r)
+        self.checks = Counter(
+            "supervisor_gate_checks",
+            "gate attempts by result, and by reason class when they failed",
+            ["gate", "result", "reason"],
+            registry=r,
+        )
         self.duration = Histogram(
             "supervisor_gate_check_duration_seconds",
             "duration of gate attempts",
@@ -53,8 +58,9 @@ class Metrics:
                 continue  # not checked: neither up nor down
             self.gate_up.labels(new.name).set(1 if new.status == "pass" else 0)
             if old is not None and new.attempts > old.attempts:
-                result = "pass" if new.consecutive_failures == 0 else "fail"
-                self.checks.labels(new.name, result).inc()
+                failed = new.consecutive_failures > 0
+                reason = str(new.reason_class or "error") if failed else ""  # "": the label is absent
+                self.checks.labels(new.name, "fail" if failed else "pass", reason).inc()
                 if new.last_duration is not None:
                     self.duration.labels(new.name).observe(new.last_duration)
             if new.first_passed is not None:

@@ -16,9 +16,11 @@ def _check_line(old: CheckState | None, new: CheckState) -> None:
     took = f"{(new.last_duration or 0) * 1000:.0f} ms"
     noun = new.role.noun
     extra = {"gate": new.name}
+    if new.reason_class is not None:  # JSON logs carry it as a field of its own: "reason_class": "refused"
+        extra["reason_class"] = str(new.reason_class)
     if old is not None and new.attempts > old.attempts:
         log.debug(
-            "%s %s attempt %d: %s (%s)", noun, new.name, new.attempts, new.last_error or "passed", took, extra=extra
+            "%s %s attempt %d: %s (%s)", noun, new.name, new.attempts, new.error_line or "passed", took, extra=extra
         )
     if old is not None and old.status is new.status:
         return

@@ -55,6 +55,10 @@ def child_environ() -> dict[str, str]:
 class SpawnError(Exception):
     """The command could not be started at all (not found, not executable)."""
 
+    def __init__(self, message: str, *, not_found: bool = False) -> None:
+        super().__init__(message)
+        self.not_found = not_found
+
 
 def become_subreaper() -> bool:
     """Ask the kernel to reparent orphaned descendants to us; False where it is not supported."""
@@ -141,7 +145,8 @@ class ProcessTable:
                 env=child_environ() if _withheld else None,
             )
         except OSError as exc:
-            raise SpawnError(f"cannot start {argv[0]!r}: {exc.strerror or exc}") from None
+            not_found = isinstance(exc, FileNotFoundError)
+            raise SpawnError(f"cannot start {argv[0]!r}: {exc.strerror or exc}", not_found=not_found) from None
         process = ManagedProcess(popen)
         self._managed[process.pid] = process
         return process

@@ -22,6 +22,7 @@ from supervisor.durations import format_duration
 from supervisor.foreground import Finish, Foreground, Spawner
 from supervisor.processes import SpawnError
 from supervisor.readiness import Event, Phase, Snapshot, describe_exit, holding, prerequisites_pass
+from supervisor.reasons import ReasonClass
 from supervisor.settings import PrestartTask
 from supervisor.state import StateStore
 
@@ -105,14 +106,14 @@ class StartupSequence:
         log.info("pre-start task %s: %s", task.name, task.display)
         self._store.set(record_start(self._store.get(name), now=self._store.snapshot().now))
         started = anyio.current_time()
-        error = await self._spawn_and_wait(task)
+        error, reason_class = await self._spawn_and_wait(task)
         duration = anyio.current_time() - started
         now = self._store.snapshot().now
         state = self._store.get(name)
         if error is None:
             self._store.set(record_success(state, now=now, duration=duration))
             return
-        self._store.set(record_failure(state, now=now, duration=duration, error=error))
+        self._store.set(record_failure(state, now=now, duration=duration, error=error, reason_class=reason_class))
         if self._store.phase is Phase.STOPPING:
             return
         if self._startup_failed(f"pre-start task {task.name} failed", (self._store.get(name),)):
@@ -120,12 +121,12 @@ class StartupSequence:
             self._gave_up = True
             self._store.apply(Event.GAVE_UP)
 
-    async def _spawn_and_wait(self, task: PrestartTask) -> str | None:
-        """Run the task to its end; the reason it failed, or None."""
+    async def _spawn_and_wait(self, task: PrestartTask) -> tuple[str | None, ReasonClass]:
+        """Run the task to its end; the reason it failed (None when it did not) and its class."""
         try:
             process = self._spawner.spawn(task.argv, stdin=subprocess.DEVNULL)
         except SpawnError as exc:
-            return str(exc)
+            return str(exc), ReasonClass.MISSING if exc.not_found else ReasonClass.ERROR
         self._foreground.add(process, is_app=False)
         try:
             with anyio.move_on_after(task.timeout if task.timeout is not None else float("inf")) as scope:
@@ -135,11 +136,11 @@ class StartupSequence:
                 log.warning("pre-start task %s still runs after %s: SIGKILL to its process group", task.name, limit)
                 process.kill_group()
                 await process.wait()
-                return f"timed out after {limit}"
+                return f"timed out after {limit}", ReasonClass.TIMEOUT
         finally:
             self._foreground.remove(process)
         code = exitcodes.from_returncode(returncode)
-        return None if code == 0 else f"exited with {describe_exit(code)}"
+        return (None if code == 0 else f"exited with {describe_exit(code)}"), ReasonClass.EXIT_STATUS
 
 
 def task_states(tasks: tuple[PrestartTask, ...]) -> list[CheckState]:

@@ -4,6 +4,7 @@ import http.client
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -21,6 +22,18 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SUPERVISOR_")}
     env.update(extra)
     return env
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """One supervisor command to its end, in a clean environment plus ``env``."""
+    return subprocess.run(
+        [*supervisor_argv(), *args],
+        env=clean_env(**(env or {})),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def free_port() -> int:

@@ -58,6 +58,34 @@ class PgServer:
         argv = [pg_bin("pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"), "-w", "-t", "60"]
         subprocess.run(_as_postgres([*argv, "start"]), check=True, stdout=subprocess.DEVNULL)
 
+    def start_as_standby(self) -> None:
+        """Start as a standby that accepts no connections (``hot_standby = off``, no primary to
+        follow): every connect is refused with SQLSTATE 57P03, as while a server is starting up or
+        in crash recovery, until ``promote``."""
+        (self.data / "standby.signal").touch()
+        with (self.data / "postgresql.auto.conf").open("a") as conf:
+            conf.write("hot_standby = off\n")
+        _own(self.data)
+        self.start()  # pg_ctl -w counts a standby as started
+
+    def promote(self) -> None:
+        subprocess.run(_as_postgres([pg_bin("pg_ctl"), "-D", str(self.data), "-w", "promote"]), check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+
+    def require_passwords(self) -> None:
+        """Before ``start``: every TCP login needs a password (the role ``postgres`` has ``secret``)."""
+        (self.data / "pg_hba.conf").write_text(
+            "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n"
+        )
+        self.start()
+        psql = [pg_bin("psql"), "-h", str(self.root), "-p", str(self.port), "-U", "postgres", "-q", "-c",
+                "ALTER ROLE postgres PASSWORD 'secret'"]  # fmt: skip
+        subprocess.run(_as_postgres(psql), check=True, stdout=subprocess.DEVNULL)
+
+    def postmaster(self) -> int:
+        """The postmaster's PID (the first line of postmaster.pid)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
     def stop(self) -> None:
         subprocess.run(
             _as_postgres([pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]),

@@ -1,18 +1,29 @@
 """Gate drivers: one module per kind of dependency, each an ``async def check(spec)``.
 
-A driver raises ``GateFailure`` with a one-line reason, or returns normally when the dependency
-is there. It never enforces the gate's timeout alone: the engine wraps every attempt in an anyio
-deadline, because libraries have floors (psycopg's 2 s connect timeout) and retry loops (redis-py)
-of their own. Driver modules import their libraries lazily, so the health server can listen
-before psycopg or redis are even loaded.
+A driver raises ``GateFailure`` with a one-line reason and its reason class (``reasons``), or
+returns normally when the dependency is there. It never enforces the gate's timeout alone: the
+engine wraps every attempt in an anyio deadline, because libraries have floors (psycopg's 2 s
+connect timeout) and retry loops (redis-py) of their own. Driver modules import their libraries
+lazily, so the health server can listen before psycopg or redis are even loaded.
 """
 
 import os
 import sys
 
+from supervisor.reasons import ReasonClass, of_os_error
+
 
 class GateFailure(Exception):
     """The dependency is not there; ``str(exc)`` is the one-line reason shown to users."""
+
+    def __init__(self, message: str, reason_class: ReasonClass = ReasonClass.ERROR) -> None:
+        super().__init__(message)
+        self.reason_class = reason_class
+
+
+def connect_failure(prefix: str, exc: BaseException) -> GateFailure:
+    """A failed connect or exchange: the message from the exception, the class from its errno."""
+    return GateFailure(f"{prefix}: {one_line(exc)}", of_os_error(exc))
 
 
 def one_line(exc: BaseException, limit: int = 300) -> str:

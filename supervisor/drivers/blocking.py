@@ -15,6 +15,7 @@ from typing import TypeVar
 import anyio.to_thread
 
 from supervisor.drivers import GateFailure
+from supervisor.reasons import ReasonClass
 
 T = TypeVar("T")
 
@@ -35,7 +36,8 @@ async def run(key: str, func: Callable[..., T], *args: object, what: str = "a sy
     since = in_flight(key)
     if since is not None:
         stamp = time.strftime("%H:%M:%S", time.gmtime(since))
-        raise GateFailure(f"still blocked since {stamp}Z: an earlier attempt is stuck in {what}; not starting another")
+        message = f"still blocked since {stamp}Z: an earlier attempt is stuck in {what}; not starting another"
+        raise GateFailure(message, ReasonClass.TIMEOUT)
     token = object()
     _in_flight[key] = (token, time.time())
 

@@ -23,6 +23,7 @@ import anyio.to_thread
 from supervisor import processes
 from supervisor.drivers import GateFailure
 from supervisor.gatespec import GateSpec
+from supervisor.reasons import ReasonClass
 
 TAIL_BYTES = 4096
 
@@ -97,7 +98,7 @@ async def check(spec: GateSpec) -> str | None:
             spec.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
     except processes.SpawnError as exc:
-        raise GateFailure(str(exc)) from None
+        raise GateFailure(str(exc), ReasonClass.MISSING if exc.not_found else ReasonClass.ERROR) from None
     fd = process.stdout_fd
     assert fd is not None
     os.set_blocking(fd, False)
@@ -116,5 +117,5 @@ async def check(spec: GateSpec) -> str | None:
     output = last_line(tail.text())
     if returncode != 0:
         how = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
-        raise GateFailure(f"{how}" + (f": {output}" if output else ""))
+        raise GateFailure(f"{how}" + (f": {output}" if output else ""), ReasonClass.EXIT_STATUS)
     return output or None

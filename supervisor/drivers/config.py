@@ -7,11 +7,12 @@ instead of a stack trace from deep inside the app.
 from supervisor import processes
 from supervisor.drivers import GateFailure
 from supervisor.gatespec import GateSpec
+from supervisor.reasons import ReasonClass
 
 
 async def check(spec: GateSpec) -> str | None:
     environ = processes.child_environ()  # what the app will see
     missing = [name for name in spec.variables if not environ.get(name)]
     if missing:
-        raise GateFailure("not set or empty: " + ", ".join(missing))
+        raise GateFailure("not set or empty: " + ", ".join(missing), ReasonClass.MISSING)
     return None

@@ -17,8 +17,9 @@ import anyio.abc
 import h11
 
 from supervisor import __version__
-from supervisor.drivers import GateFailure, one_line
+from supervisor.drivers import GateFailure, connect_failure, one_line
 from supervisor.gatespec import GateSpec
+from supervisor.reasons import ReasonClass, of_os_error
 
 _MAX_HEAD = 64 * 1024
 
@@ -65,7 +66,7 @@ async def _exchange(stream: anyio.abc.ByteStream, request: h11.Request) -> int:
         if isinstance(event, h11.Response):
             return event.status_code
         if isinstance(event, h11.ConnectionClosed):
-            raise GateFailure("the server closed the connection without a response")
+            raise GateFailure("the server closed the connection without a response", ReasonClass.CONNECTION_LOST)
 
 
 async def check(spec: GateSpec) -> str | None:
@@ -84,15 +85,20 @@ async def check(spec: GateSpec) -> str | None:
         else:
             stream = await anyio.connect_tcp(spec.host, spec.port)
     except (OSError, ssl.SSLError) as exc:
-        raise GateFailure(f"cannot connect to {spec.host}:{spec.port}: {one_line(exc)}") from None
+        raise connect_failure(f"cannot connect to {spec.host}:{spec.port}", exc) from None
     try:
         status = await _exchange(stream, _request(spec))
     except h11.ProtocolError as exc:
-        raise GateFailure(f"invalid HTTP response: {one_line(exc)}") from None
-    except (OSError, ssl.SSLError, anyio.BrokenResourceError) as exc:
-        raise GateFailure(f"connection failed: {one_line(exc)}") from None
+        raise GateFailure(f"invalid HTTP response: {one_line(exc)}", ReasonClass.PROTOCOL) from None
+    except (OSError, ssl.SSLError) as exc:
+        raise connect_failure("connection failed", exc) from None
+    except anyio.BrokenResourceError as exc:  # anyio's wrapping of a failed TLS record or a reset
+        found = of_os_error(exc)
+        raise GateFailure(
+            f"connection failed: {one_line(exc)}", ReasonClass.CONNECTION_LOST if found is ReasonClass.ERROR else found
+        ) from None
     finally:
         await anyio.aclose_forcefully(stream)  # the answer is in: how the server closes is its business
     if not 200 <= status < 400:
-        raise GateFailure(f"HTTP {status}")
+        raise GateFailure(f"HTTP {status}", ReasonClass.HTTP_STATUS)
     return f"HTTP {status}"

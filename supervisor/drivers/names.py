@@ -15,6 +15,7 @@ import anyio
 
 from supervisor.drivers import GateFailure, blocking
 from supervisor.gatespec import GateSpec
+from supervisor.reasons import ReasonClass
 
 MARGIN = 0.01  # seconds left of the attempt for the message, when the lookup takes it all
 
@@ -31,8 +32,8 @@ async def resolve(spec: GateSpec) -> None:
             try:
                 await blocking.run(f"lookup {spec.name} {host}", _lookup, host, what=f"the lookup of {host}")
             except socket.gaierror as exc:
-                raise GateFailure(f"the name {host} does not resolve: {exc.strerror or exc}") from None
+                raise GateFailure(f"the name {host} does not resolve: {exc.strerror or exc}", ReasonClass.DNS) from None
             except UnicodeError:
-                raise GateFailure(f"the name {host} is not a valid host name") from None
+                raise GateFailure(f"the name {host} is not a valid host name", ReasonClass.DNS) from None
         if scope.cancelled_caught:
-            raise GateFailure(f"no answer from the resolver for {host} within the attempt's timeout")
+            raise GateFailure(f"no answer from the resolver for {host} within the attempt's timeout", ReasonClass.DNS)

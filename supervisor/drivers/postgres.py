@@ -3,14 +3,30 @@
 psycopg's ``connect_timeout`` has a 2 s floor and there is no client-side query timeout, so the
 engine's anyio deadline is what bounds an attempt; cancelling a query makes psycopg send a cancel
 request to the server, so nothing is left running there.
+
+A failed connect carries only libpq's message: libpq keeps the server's SQLSTATE to itself. So
+the reason class of a failed connect is found the way ``pg_isready`` finds it, asked of the
+libraries rather than read from the text: first whether anything listens where libpq last tried
+(the socket's errno says refused or unreachable), then libpq's own ``PQping``, which tells a
+server that is up from one that turns connections away because it is starting up, shutting down
+or in recovery (SQLSTATE 57P03). Both run only after a failure, within the attempt's deadline.
 """
 
 import math
 
+import anyio
+import anyio.abc
 import psycopg
+import psycopg.errors
+from psycopg import pq
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from supervisor.drivers import GateFailure, one_line
+from supervisor.drivers import GateFailure, blocking, one_line
 from supervisor.gatespec import GateSpec
+from supervisor.reasons import ReasonClass, of_os_error, of_sqlstate
+
+MARGIN = 0.05  # seconds of the attempt kept for recording its outcome
+_TLS_REQUIRED = ("require", "verify-ca", "verify-full")
 
 
 async def check(spec: GateSpec) -> str | None:
@@ -19,10 +35,55 @@ async def check(spec: GateSpec) -> str | None:
             spec.url, autocommit=True, connect_timeout=max(2, math.ceil(spec.timeout))
         )
     except psycopg.Error as exc:
-        raise GateFailure(f"cannot connect: {one_line(exc)}") from None
+        raise GateFailure(f"cannot connect: {one_line(exc)}", await _why_not_connected(spec, exc)) from None
     try:
         async with conn:
             await conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        raise GateFailure(f"SELECT 1 failed: {one_line(exc)}") from None
+        raise GateFailure(f"SELECT 1 failed: {one_line(exc)}", of_sqlstate(exc.sqlstate)) from None
     return None
+
+
+async def _why_not_connected(spec: GateSpec, exc: psycopg.Error) -> ReasonClass:
+    if isinstance(exc, psycopg.errors.ConnectionTimeout):  # psycopg's own connect_timeout ran out
+        return ReasonClass.TIMEOUT
+    pgconn = exc.pgconn
+    if pgconn is None:
+        return ReasonClass.ERROR
+    if pgconn.needs_password:  # the server asked for a password and the URL has none
+        return ReasonClass.AUTH
+    left = anyio.current_effective_deadline() - anyio.current_time() - MARGIN
+    with anyio.move_on_after(max(0.0, left)):
+        try:
+            await _connect_where_libpq_tried(pgconn.host.decode(), pgconn.hostaddr.decode(), pgconn.port.decode())
+        except OSError as error:
+            return of_os_error(error)
+        try:
+            verdict = await blocking.run(f"ping {spec.name}", _ping, spec.url, spec.timeout, what="libpq's ping")
+        except GateFailure:  # an earlier ping is still stuck: no verdict to be had
+            return ReasonClass.ERROR
+        if verdict == pq.Ping.REJECT:  # 57P03: starting up, shutting down, or a standby not accepting
+            return ReasonClass.NOT_READY
+        if verdict == pq.Ping.OK:  # the server is up and said no to this login
+            return ReasonClass.AUTH if pgconn.used_password else ReasonClass.REJECTED
+        if verdict == pq.Ping.NO_RESPONSE:  # something listens there without answering as PostgreSQL
+            wanted = conninfo_to_dict(spec.url).get("sslmode")
+            return ReasonClass.TLS if wanted in _TLS_REQUIRED else ReasonClass.PROTOCOL
+    return ReasonClass.ERROR
+
+
+async def _connect_where_libpq_tried(host: str, hostaddr: str, port: str) -> None:
+    """Connect to the address libpq last tried and hang up at once (the server logs nothing for a
+    connection that sends no bytes); raises the socket's ``OSError``."""
+    number = int(port) if port.isdigit() else 5432
+    if host.startswith(("/", "@")):  # a socket directory, or Linux's abstract namespace
+        path = f"{host}/.s.PGSQL.{number}"
+        stream: anyio.abc.ByteStream = await anyio.connect_unix("\0" + path[1:] if path.startswith("@") else path)
+    else:
+        stream = await anyio.connect_tcp(hostaddr or host, number)
+    await stream.aclose()
+
+
+def _ping(url: str, timeout: float) -> int:
+    conninfo = make_conninfo(url, connect_timeout=str(max(2, math.ceil(timeout))))
+    return int(pq.PGconn.ping(conninfo.encode()))

@@ -14,6 +14,11 @@ from pathlib import Path
 
 from supervisor.drivers import GateFailure, blocking
 from supervisor.gatespec import GateSpec
+from supervisor.reasons import ReasonClass
+
+# SQLite's primary result codes (sqlite3.h) that say more than "error"
+_BY_CODE = {5: ReasonClass.NOT_READY, 6: ReasonClass.NOT_READY, 14: ReasonClass.MISSING, 23: ReasonClass.AUTH}
+# SQLITE_BUSY, SQLITE_LOCKED: someone holds a lock; SQLITE_CANTOPEN; SQLITE_AUTH
 
 
 def _probe(path: str, timeout: float, must_exist: bool) -> str | None:
@@ -23,7 +28,7 @@ def _probe(path: str, timeout: float, must_exist: bool) -> str | None:
         folder = file.absolute().parent
         if folder.is_dir() and os.access(folder, os.W_OK | os.X_OK):
             return "does not exist yet; its directory is writable"
-        raise GateFailure(f"{path}: does not exist, and {folder} is not a writable directory")
+        raise GateFailure(f"{path}: does not exist, and {folder} is not a writable directory", ReasonClass.MISSING)
     uri = file.absolute().as_uri() + "?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=timeout)
@@ -32,7 +37,9 @@ def _probe(path: str, timeout: float, must_exist: bool) -> str | None:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise GateFailure(f"{path}: {exc}") from None
+        code = getattr(exc, "sqlite_errorcode", None)  # the extended code; its low byte is the primary one
+        cls = _BY_CODE.get(code & 0xFF, ReasonClass.ERROR) if isinstance(code, int) else ReasonClass.ERROR
+        raise GateFailure(f"{path}: {exc}", cls) from None
     return None
 
 

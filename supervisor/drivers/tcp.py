@@ -6,7 +6,7 @@ a black-holed address only ever costs this gate its own timeout.
 
 import anyio
 
-from supervisor.drivers import GateFailure, one_line
+from supervisor.drivers import connect_failure
 from supervisor.gatespec import GateSpec
 
 
@@ -14,6 +14,6 @@ async def check(spec: GateSpec) -> str | None:
     try:
         stream = await anyio.connect_tcp(spec.host, spec.port)
     except OSError as exc:
-        raise GateFailure(f"cannot connect to {spec.host}:{spec.port}: {one_line(exc)}") from None
+        raise connect_failure(f"cannot connect to {spec.host}:{spec.port}", exc) from None
     await stream.aclose()
     return None

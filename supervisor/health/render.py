@@ -52,6 +52,8 @@ def check_json(check: CheckState) -> dict[str, Any]:
         "firstPassed": _iso(check.first_passed),
         "lastSuccess": _iso(check.last_success),
     }
+    # the kind of failure of the last failed attempt; null once it passes again
+    entry["reasonClass"] = None if check.reason_class is None else str(check.reason_class)
     if check.detail:
         entry["detail"] = check.detail
     if check.status is Status.SKIPPED:
@@ -60,7 +62,7 @@ def check_json(check: CheckState) -> dict[str, Any]:
     elif check.status is not Status.PASS:
         entry["output"] = check.reason
     elif check.last_error:
-        entry["output"] = f"last attempt failed (below the failure threshold): {check.last_error}"
+        entry["output"] = f"last attempt failed (below the failure threshold): {check.error_line}"
     return entry
 
 
@@ -116,7 +118,8 @@ def withheld_verdict(verdict: Verdict) -> Verdict:
 
 def withheld(report: dict[str, Any]) -> dict[str, Any]:
     """A JSON report with every reason, detail and target replaced: they name hosts, users,
-    commands and errors, which a caller from the network is not told."""
+    commands and errors, which a caller from the network is not told. The reason class stays:
+    it names none of them, and /metrics carries it as a label anyway."""
     out = dict(report)
     if "output" in out:
         out["output"] = WITHHELD

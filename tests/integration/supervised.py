@@ -58,7 +58,10 @@ class Supervised:
         return status_of(self.port, path)
 
     def wait_listening(self, timeout: float = 10) -> None:
-        wait_until(lambda: self.status("/healthz") == 200, timeout, "/healthz to answer 200")
+        try:
+            wait_until(lambda: self.status("/healthz") == 200, timeout, "/healthz to answer 200")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\nlog:\n{self.output()}") from None
 
     def wait_ready(self, timeout: float = 20) -> None:
         try:

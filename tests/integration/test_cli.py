@@ -1,26 +1,14 @@
 """``check`` and ``config``, bad configuration, and secrets never leaking anywhere."""
 
 import json
-import subprocess
 
 import pytest
 
-from tests.helpers import clean_env, free_port, supervisor_argv, wait_until
+from tests.helpers import cli, free_port, wait_until
 from tests.integration.supervised import Launcher
 from tests.servers import RedisFactory, RedisServer
 
 pytestmark = pytest.mark.integration
-
-
-def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*supervisor_argv(), *args],
-        env=clean_env(**(env or {})),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_bad_configuration_exits_78_with_one_line_per_problem() -> None:

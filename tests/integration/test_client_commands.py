@@ -11,17 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import clean_env, free_port, supervisor_argv, wait_until
+from tests.helpers import clean_env, cli, free_port, supervisor_argv, wait_until
 from tests.integration.supervised import Launcher
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.integration
-
-
-def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*supervisor_argv(), *args], env=clean_env(**(env or {})), capture_output=True, text=True, timeout=timeout
-    )
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def test_gates_pass_and_the_app_serves(pg: PgServer, redis_server: RedisServer, 
     assert "supervisor_ready 1.0" in metrics
     assert 'supervisor_gate_up{gate="database"} 1.0' in metrics
     assert 'supervisor_phase{phase="running"} 1.0' in metrics
-    assert 'supervisor_gate_checks_total{gate="cache",result="pass"}' in metrics
+    assert 'supervisor_gate_checks_total{gate="cache",reason="",result="pass"}' in metrics
     assert "supervisor_gate_check_duration_seconds_bucket" in metrics
     assert "supervisor_child_restarts_total 0.0" in metrics
     assert "_created" not in metrics  # prometheus-client's creation-time gauges are noise here

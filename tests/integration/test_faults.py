@@ -1,9 +1,11 @@
 """Faults made to happen for real, each bounded in time; docs/reliability.md lists every fault
 the supervisor makes a promise about, with the test that holds it to it (here or elsewhere)."""
 
+import json
 import os
 import signal
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import free_port, get, wait_until
 from tests.integration.supervised import Launcher, gunicorn_argv, pid1_prefix
-from tests.servers import RedisFactory
+from tests.servers import PgFactory, RedisFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -169,3 +171,63 @@ def test_ten_thousand_generated_requests_are_4xx_or_close_never_5xx(
             code = status_of_reply(sock)
         assert code is None or 200 <= code < 500, (method, target, version, headers, code)
     assert get(running, "/healthz").status == 200  # answering throughout
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _queued(port: int) -> int:
+    """Connections waiting in the listen queue of ``port`` on loopback (its Recv-Q)."""
+    out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    return sum(int(line.split()[1]) for line in out.splitlines() if line.strip())
+
+
+def test_postgresql_killed_mid_attempt_then_restarted_then_stopped_for_good(
+    pg_factory: PgFactory, supervise: Launcher
+) -> None:
+    """SIGKILL to the postmaster while an attempt waits for it: the attempt ends at once (not at
+    its timeout), readiness goes off, comes back once the server is restarted, and stays off with
+    the reason ``refused`` once it is stopped for good, the supervisor and the app untouched."""
+    pg = pg_factory.new()
+    interval, timeout, backoff_max = 0.3, 10.0, 0.3
+    s = supervise.run(
+        "sleep",
+        "120",
+        env={
+            "SUPERVISOR_GATE_DB": pg.url,
+            "SUPERVISOR_GATE_DB__TIMEOUT": f"{timeout:g}s",
+            "SUPERVISOR_CHECK_INTERVAL": f"{interval}s",
+            "SUPERVISOR_BACKOFF_MAX": f"{backoff_max}s",
+        },
+    )
+    s.wait_ready()
+    postmaster = pg.postmaster()
+    helpers = _children(postmaster)
+    os.kill(postmaster, signal.SIGSTOP)  # the next attempt's connect waits in its listen queue
+    wait_until(lambda: _queued(pg.port) > 0, interval + SLACK, "an attempt waiting for the server")
+    os.kill(postmaster, signal.SIGKILL)
+    killed = time.monotonic()
+    wait_until(lambda: s.status("/readyz") == 503, 1 + SLACK, "readiness off")
+    assert time.monotonic() - killed < timeout  # the attempt ended with the server, not at its timeout
+    first = json.loads(s.get("/readyz?format=json").body)["checks"]["db"][0]
+    assert first["reasonClass"] in ("refused", "connection-lost"), first
+    assert s.status("/healthz") == 200
+
+    # its helper processes exit when they see the postmaster gone; then it can start again
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), 30, "the server's processes")
+    pg.start()
+    wait_until(lambda: s.status("/readyz") == 200, backoff_max + 0.5 + SLACK, "readiness back")
+
+    pg.stop()
+    wait_until(lambda: s.status("/readyz") == 503, interval + timeout + SLACK, "readiness off for good")
+
+    def db() -> dict[str, object]:
+        entry: dict[str, object] = json.loads(s.get("/readyz?format=json").body)["checks"]["db"][0]
+        return entry
+
+    before = int(str(db()["attempts"]))
+    wait_until(lambda: int(str(db()["attempts"])) >= before + 3, 3 * backoff_max + SLACK, "three more attempts")
+    later = db()
+    assert later["reasonClass"] == "refused" and later["status"] == "fail", later
+    assert s.status("/healthz") == 200 and s.proc.poll() is None  # still up, the app still running

@@ -1,12 +1,8 @@
 """Whatever hangs, an attempt ends at its timeout and /healthz keeps answering."""
 
 import json
-import socket
 import subprocess
-import sys
-import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,38 +11,6 @@ from tests.helpers import free_port, get, wait_until
 from tests.integration.supervised import Launcher
 
 pytestmark = pytest.mark.integration
-
-SILENT_SERVER = textwrap.dedent(
-    """
-    import socket, sys, time
-    srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", int(sys.argv[1]))); srv.listen(512)
-    held = []
-    deadline = time.monotonic() + 120
-    srv.settimeout(0.5)
-    while time.monotonic() < deadline:
-        try:
-            conn, _ = srv.accept(); held.append(conn)   # accept, never answer
-        except socket.timeout:
-            pass
-    """
-)
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A listener that accepts connections and never says a word (bounded: exits after 120 s)."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SILENT_SERVER, str(port)])
-
-    def listening() -> bool:
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    wait_until(listening, 10, "the silent server")
-    yield port
-    proc.kill()
-    proc.wait()
 
 
 def test_silent_servers_are_cut_at_the_timeout_while_healthz_answers(silent_port: int, supervise: Launcher) -> None:

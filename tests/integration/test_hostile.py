@@ -201,7 +201,7 @@ def test_a_gate_blocked_in_a_system_call_holds_one_thread_and_never_delays_exit(
 
     wait_until(lambda: attempts() >= 40, 20, "40 attempts")
     output = json.loads(s.get("/readyz?format=json").body)["checks"]["db"][0]["output"]
-    assert output.startswith("still blocked since"), output
+    assert output.startswith("timeout: still blocked since"), output
     assert thread_count(s.proc.pid) <= 8, "a thread per attempt"
     s.signal(signal.SIGTERM)
     assert s.wait(5) == 143

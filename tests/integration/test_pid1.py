@@ -71,8 +71,8 @@ def test_hundreds_of_orphans_are_reaped_and_gates_keep_their_exit_codes(supervis
         return checks if all(checks[n]["attempts"] for n in ("seven", "killed")) else {}
 
     checks = wait_until(non_critical_settled, 10, "the non-critical gates' first verdicts")
-    assert checks["seven"]["status"] == "warn" and checks["seven"]["output"] == "exit status 7"
-    assert checks["killed"]["output"] == "killed by signal 15"
+    assert checks["seven"]["status"] == "warn" and checks["seven"]["output"] == "exit-status: exit status 7"
+    assert checks["killed"]["output"] == "exit-status: killed by signal 15"
     for i in range(1, 6):
         assert checks[f"ok{i}"]["status"] == "pass", checks[f"ok{i}"]
     assert checks["orphans"]["status"] == "pass"
@@ -260,7 +260,7 @@ def test_failing_prestart_task_exits_69_in_exit_mode(supervise: Launcher, tmp_pa
         prefix=pid1_prefix(),
     )
     assert s.wait(10) == 69
-    assert "pre-start task migrate failed: prestart-migrate: exited with code 5" in s.output()
+    assert "pre-start task migrate failed: prestart-migrate: exit-status: exited with code 5" in s.output()
     assert not marker.exists()
 
 
@@ -284,7 +284,7 @@ def test_failing_prestart_task_degrades_and_reports(supervise: Launcher, tmp_pat
     )
     body = s.get("/readyz?verbose").text
     assert "[+]prestart-a ok" in body
-    assert "[-]prestart-b failed: exited with code 5" in body
+    assert "[-]prestart-b failed: exit-status: exited with code 5" in body
     assert "[-]prestart-c failed: waiting for prestart-b" in body  # never ran
     assert json.loads(s.get("/readyz?format=json").body)["phase"] == "degraded"
     assert s.status("/healthz") == 200 and not marker.exists()

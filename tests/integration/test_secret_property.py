@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from supervisor import cli
+from supervisor.reasons import ReasonClass
 from supervisor.redaction import secrets
 from tests.helpers import clean_env, free_port, wait_until
 from tests.integration.supervised import Supervised
@@ -131,7 +132,8 @@ def test_run_never_shows_a_password(
     vocabulary = (
         "componentId componentType observedValue observedUnit consecutiveFailures lastSuccess exitCode restarts "
         "supervisor_gate_checks_total supervisor_gate_check_duration_seconds_bucket supervisor_child_restarts_total "
-        "HELP TYPE counter gauge histogram logger message level debug info warning gates.dep health processes"
+        "HELP TYPE counter gauge histogram logger message level debug info warning gates.dep health processes "
+        "reasonClass reason_class reason " + " ".join(ReasonClass)
     )
     baseline = vocabulary + "\n".join(in_process(a, environment(kind, "Qz7Qz7Qz7", True)) for a in COMMANDS)
     assume(password not in baseline)  # words the output has anyway cannot tell a leak

@@ -131,7 +131,7 @@ async def test_a_failed_task_degrades_for_good_and_lets_running_tasks_finish() -
         a.exit(0)
     assert w.result is False
     assert w.table.names() == ["a", "b"]  # c was never started
-    assert w.store.get("prestart-b").reason == "exited with code 5"
+    assert w.store.get("prestart-b").reason == "exit-status: exited with code 5"
     assert w.exit_codes == []
 
 
@@ -153,7 +153,7 @@ async def test_a_task_over_its_timeout_is_killed_and_fails() -> None:
         w.passes("db")
         slow = await w.table.wait_spawned("slow")
     assert slow.signals[-1] == 9
-    assert w.result is False and w.store.get("prestart-slow").reason == "timed out after 50ms"
+    assert w.result is False and w.store.get("prestart-slow").reason == "timeout: timed out after 50ms"
 
 
 async def test_startup_timeout_judges_failing_gates_not_those_waiting_for_a_task() -> None:

@@ -1,0 +1,129 @@
+"""Every reason class, met for real: each failure is made to happen against a real listener or
+server, and its class is read where users read it (/readyz JSON and verbose, ``check``,
+``status``, the logs, /metrics)."""
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.helpers import cli, free_port, wait_until
+from tests.integration.supervised import Launcher, Supervised
+from tests.servers import PgFactory, RedisFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
+
+def checks_of(s: Supervised) -> dict[str, dict[str, Any]]:
+    doc = json.loads(s.get("/readyz?format=json").body)
+    return {name: entries[0] for name, entries in doc["checks"].items()}
+
+
+def classes_when_all_failed(s: Supervised, names: set[str], timeout: float = 30) -> dict[str, str | None]:
+    def failed() -> dict[str, str | None] | None:
+        checks = checks_of(s)
+        if all(checks[n]["attempts"] and checks[n]["status"] != "pass" for n in names):
+            return {n: checks[n]["reasonClass"] for n in names}
+        return None
+
+    found = wait_until(failed, timeout, "every gate to fail once")
+    assert found is not None
+    return found
+
+
+def test_network_failures_each_get_their_class(
+    silent_port: int,
+    hangup_port: int,
+    babble_port: int,
+    pg_factory: PgFactory,
+    redis_factory: RedisFactory,
+    supervise: Launcher,
+) -> None:
+    closed = free_port()  # nothing listens there
+    health = free_port()  # the supervisor's own port: plain HTTP
+    secured = pg_factory.new(start=False)
+    secured.require_passwords()
+    locked = redis_factory.new("--requirepass", "right")
+    expected = {
+        "REFUSED_TCP": (f"tcp://127.0.0.1:{closed}", "refused"),
+        "REFUSED_PG": (f"postgresql://postgres@127.0.0.1:{closed}/postgres", "refused"),
+        "REFUSED_REDIS": (f"redis://127.0.0.1:{closed}/0", "refused"),
+        "REFUSED_SOCKET": (f"postgresql://postgres@/postgres?host={secured.root}/nothing", "refused"),
+        "DNS": ("tcp://no-such-host.invalid:5432", "dns"),
+        "TIMEOUT_REDIS": (f"redis://127.0.0.1:{silent_port}/0", "timeout"),
+        "TIMEOUT_PG": (f"postgresql://postgres@127.0.0.1:{silent_port}/postgres", "timeout"),
+        "TLS": (f"https://127.0.0.1:{health}/healthz", "tls"),
+        "HTTP_STATUS": (f"http://127.0.0.1:{health}/no-such-page", "http-status"),
+        "PROTOCOL_REDIS": (f"redis://127.0.0.1:{babble_port}/0", "protocol"),
+        "PROTOCOL_PG": (f"postgresql://postgres@127.0.0.1:{babble_port}/postgres?sslmode=disable", "protocol"),
+        "LOST_REDIS": (f"redis://127.0.0.1:{hangup_port}/0", "connection-lost"),
+        "LOST_HTTP": (f"http://127.0.0.1:{hangup_port}/", "connection-lost"),
+        "AUTH_PG_NONE": (f"postgresql://postgres@127.0.0.1:{secured.port}/postgres", "auth"),
+        "AUTH_PG_WRONG": (f"postgresql://postgres:wrong@127.0.0.1:{secured.port}/postgres", "auth"),
+        "AUTH_REDIS_NONE": (locked.url, "auth"),
+        "AUTH_REDIS_WRONG": (f"redis://:wrong@127.0.0.1:{locked.port}/0", "auth"),
+        "REJECTED_ROLE": (f"postgresql://nobody@127.0.0.1:{secured.port}/postgres?host={secured.root}", "rejected"),
+        "REJECTED_DB": (f"postgresql://postgres@/no_such_db?host={secured.root}&port={secured.port}", "rejected"),
+        "EXIT": ("cmd:sh -c 'exit 3'", "exit-status"),
+        "MISSING_VAR": ("config:SURELY_NOT_SET_ANYWHERE", "missing"),
+    }
+    env = {"SUPERVISOR_HEALTH_PORT": str(health), "SUPERVISOR_BACKOFF_MAX": "500ms", "SUPERVISOR_LOG_FORMAT": "json"}
+    for name, (url, _) in expected.items():
+        env[f"SUPERVISOR_GATE_{name}"] = url
+        # long enough for a busy machine, except where running out of time is the point
+        env[f"SUPERVISOR_GATE_{name}__TIMEOUT"] = "1s" if name.startswith("TIMEOUT") else "5s"
+    s = supervise.run("sleep", "60", env=env)
+    s.wait_listening()
+    names = {name.lower() for name in expected}
+    found = classes_when_all_failed(s, names)
+    assert found == {name.lower(): cls for name, (_, cls) in expected.items()}, {
+        n: c["output"] for n, c in checks_of(s).items() if found.get(n) != expected.get(n.upper(), ("", ""))[1]
+    }
+
+    # the same class wherever the failure is shown
+    verbose = s.get("/readyz?verbose").text
+    assert "[-]refused_tcp failed: refused: cannot connect to 127.0.0.1" in verbose
+    assert "[-]dns failed: dns: the name no-such-host.invalid does not resolve" in verbose
+    metrics = wait_until(lambda: s.get("/metrics").text if s.status("/metrics") == 200 else None, 10, "/metrics")
+    assert metrics is not None
+    assert 'supervisor_gate_checks_total{gate="timeout_pg",reason="timeout",result="fail"}' in metrics
+    assert 'supervisor_gate_checks_total{gate="auth_redis_none",reason="auth",result="fail"}' in metrics
+    status = cli("status", "--port", str(health))
+    assert "exit-status: exit status 3" in status.stdout, status.stdout
+    logged = [json.loads(line) for line in s.output().splitlines() if line.startswith("{")]
+    failing = {entry["gate"]: entry["reason_class"] for entry in logged if "failing" in entry.get("message", "")}
+    assert failing["refused_pg"] == "refused" and failing["rejected_db"] == "rejected", failing
+
+
+def test_check_shows_the_class_of_each_failing_gate() -> None:
+    closed = free_port()
+    env = {
+        "SUPERVISOR_GATE_DB": f"postgresql://postgres@127.0.0.1:{closed}/postgres",
+        "SUPERVISOR_GATE_SECRET": "config:SURELY_NOT_SET_ANYWHERE",
+        "SUPERVISOR_STARTUP_TIMEOUT": "1s",
+    }
+    text = cli("check", env=env)
+    assert text.returncode == 1
+    assert "refused: cannot connect" in text.stdout and "missing: not set or empty" in text.stdout, text.stdout
+    doc = json.loads(cli("check", "--json", env=env).stdout)
+    assert doc["checks"]["db"][0]["reasonClass"] == "refused"
+    assert doc["checks"]["secret"][0]["reasonClass"] == "missing"
+
+
+def test_postgresql_still_starting_up_is_not_ready_then_passes_once_it_accepts(
+    pg_factory: PgFactory, supervise: Launcher
+) -> None:
+    """A server that turns connections away with SQLSTATE 57P03 (starting up, in crash recovery,
+    a standby not accepting connections) is ``not-ready``, told apart from one that is down."""
+    pg = pg_factory.new(start=False)
+    pg.start_as_standby()
+    backoff_max = 0.3
+    s = supervise.run("sleep", "60", env={"SUPERVISOR_GATE_DB": pg.url, "SUPERVISOR_BACKOFF_MAX": f"{backoff_max}s"})
+    s.wait_listening()
+    found = classes_when_all_failed(s, {"db"})
+    assert found == {"db": "not-ready"}
+    assert s.status("/healthz") == 200 and s.status("/readyz") == 503
+    assert "[-]db failed: not-ready: cannot connect" in s.get("/readyz?verbose").text
+    pg.promote()
+    s.wait_ready(backoff_max + 0.5 + 2.0)
+    assert checks_of(s)["db"]["reasonClass"] is None  # a pass clears it
