@@ -231,3 +231,23 @@ def test_postgresql_killed_mid_attempt_then_restarted_then_stopped_for_good(
     later = db()
     assert later["reasonClass"] == "refused" and later["status"] == "fail", later
     assert s.status("/healthz") == 200 and s.proc.poll() is None  # still up, the app still running
+
+
+def test_500_stalled_connections_while_probes_are_answered(supervise: Launcher) -> None:
+    """Default settings: half-sent request heads pile up past the connection limit; every probe
+    in between is answered within a kubelet's default timeout (1 s)."""
+    s = supervise.run("sleep", "60")
+    s.wait_ready()
+    stalled: list[socket.socket] = []
+    try:
+        for i in range(500):
+            sock = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n")  # the head is never finished
+            stalled.append(sock)
+            if i % 50 == 49:
+                assert get(s.port, "/healthz", timeout=1).status == 200
+                assert get(s.port, "/readyz", timeout=1).status == 200
+    finally:
+        for sock in stalled:
+            sock.close()
+    assert s.proc.poll() is None and "Traceback" not in s.output()
