@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+import redis
 
 from tests.helpers import cli, free_port, wait_until
 from tests.integration.supervised import Launcher, Supervised
@@ -127,3 +128,22 @@ def test_postgresql_still_starting_up_is_not_ready_then_passes_once_it_accepts(
     pg.promote()
     s.wait_ready(backoff_max + 0.5 + 2.0)
     assert checks_of(s)["db"]["reasonClass"] is None  # a pass clears it
+
+
+def test_redis_still_loading_its_dataset_is_not_ready_then_passes(
+    redis_factory: RedisFactory, supervise: Launcher
+) -> None:
+    """Redis answers ``-LOADING`` while it reads its dataset at start (slowed down here with the
+    server's own key-load-delay): ``not-ready``, then ready once it has loaded."""
+    seed = redis_factory.new("--enable-debug-command", "yes", "--dbfilename", "loading.rdb")
+    with redis.Redis(port=seed.port) as client:
+        client.execute_command("DEBUG", "POPULATE", "4000")
+        client.save()
+    seed.stop()
+    loading = redis_factory.new(
+        "--dbfilename", "loading.rdb", "--key-load-delay", "1500", "--loading-process-events-interval-bytes", "1024"
+    )  # about 6 s of loading, answering clients meanwhile
+    s = supervise.run("sleep", "60", env={"SUPERVISOR_GATE_CACHE": loading.url, "SUPERVISOR_BACKOFF_MAX": "300ms"})
+    s.wait_listening()
+    assert classes_when_all_failed(s, {"cache"}, timeout=5) == {"cache": "not-ready"}
+    s.wait_ready(20)
