@@ -60,13 +60,15 @@ async def _exchange(stream: anyio.abc.ByteStream, request: h11.Request) -> int:
             try:
                 data = await stream.receive(65536)
             except (anyio.EndOfStream, anyio.BrokenResourceError):
-                data = b""
+                # closed or reset before a whole response head came: h11 would call it a protocol
+                # error; it is a lost connection
+                raise GateFailure(
+                    "the server closed the connection without a response", ReasonClass.CONNECTION_LOST
+                ) from None
             conn.receive_data(data)
             continue
         if isinstance(event, h11.Response):
             return event.status_code
-        if isinstance(event, h11.ConnectionClosed):
-            raise GateFailure("the server closed the connection without a response", ReasonClass.CONNECTION_LOST)
 
 
 async def check(spec: GateSpec) -> str | None:
