@@ -58,13 +58,13 @@ class PgServer:
         argv = [pg_bin("pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"), "-w", "-t", "60"]
         subprocess.run(_as_postgres([*argv, "start"]), check=True, stdout=subprocess.DEVNULL)
 
-    def start_as_standby(self) -> None:
-        """Start as a standby that accepts no connections (``hot_standby = off``, no primary to
-        follow): every connect is refused with SQLSTATE 57P03, as while a server is starting up or
-        in crash recovery, until ``promote``."""
+    def start_as_standby(self, *, hot: bool = False) -> None:
+        """Start as a standby with no primary to follow, in recovery until ``promote``. Not
+        ``hot``: it accepts no connections, every connect is refused with SQLSTATE 57P03, as while
+        a server is starting up or in crash recovery. ``hot``: read-only connections are taken."""
         (self.data / "standby.signal").touch()
         with (self.data / "postgresql.auto.conf").open("a") as conf:
-            conf.write("hot_standby = off\n")
+            conf.write(f"hot_standby = {'on' if hot else 'off'}\n")
         _own(self.data)
         self.start()  # pg_ctl -w counts a standby as started
 

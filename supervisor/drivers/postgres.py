@@ -9,7 +9,9 @@ the reason class of a failed connect is found the way ``pg_isready`` finds it, a
 libraries rather than read from the text: first whether anything listens where libpq last tried
 (the socket's errno says refused or unreachable), then libpq's own ``PQping``, which tells a
 server that is up from one that turns connections away because it is starting up, shutting down
-or in recovery (SQLSTATE 57P03). Both run only after a failure, within the attempt's deadline.
+or in recovery (SQLSTATE 57P03). When the URL asks for a primary (``target_session_attrs``), a
+server that is up but a standby is found by the same login without that demand. All of it runs
+only after a failure, within the attempt's deadline.
 """
 
 import math
@@ -65,6 +67,8 @@ async def _why_not_connected(spec: GateSpec, exc: psycopg.Error) -> ReasonClass:
         if verdict == pq.Ping.REJECT:  # 57P03: starting up, shutting down, or a standby not accepting
             return ReasonClass.NOT_READY
         if verdict == pq.Ping.OK:  # the server is up and said no to this login
+            if await _accepts_without_session_attrs(spec):
+                return ReasonClass.NOT_READY  # a standby, or read-only, where a primary is asked for
             return ReasonClass.AUTH if pgconn.used_password else ReasonClass.REJECTED
         if verdict == pq.Ping.NO_RESPONSE:  # something listens there without answering as PostgreSQL
             wanted = conninfo_to_dict(spec.url).get("sslmode")
@@ -82,6 +86,23 @@ async def _connect_where_libpq_tried(host: str, hostaddr: str, port: str) -> Non
     else:
         stream = await anyio.connect_tcp(hostaddr or host, number)
     await stream.aclose()
+
+
+async def _accepts_without_session_attrs(spec: GateSpec) -> bool:
+    """True when the URL asks for a kind of server (``target_session_attrs=primary``,
+    ``read-write``...) and the server, which is up, takes the same login without that demand: it
+    is there, but not (yet) what is asked for, as a standby in recovery before its promotion."""
+    params = conninfo_to_dict(spec.url)
+    if params.pop("target_session_attrs", "any") == "any":
+        return False
+    try:
+        conn = await psycopg.AsyncConnection.connect(
+            make_conninfo("", **params), connect_timeout=max(2, math.ceil(spec.timeout))
+        )
+    except psycopg.Error:
+        return False
+    await conn.close()
+    return True
 
 
 def _ping(url: str, timeout: float) -> int:

@@ -130,6 +130,24 @@ def test_postgresql_still_starting_up_is_not_ready_then_passes_once_it_accepts(
     assert checks_of(s)["db"]["reasonClass"] is None  # a pass clears it
 
 
+def test_postgresql_in_recovery_where_a_primary_is_asked_for_is_not_ready_until_promoted(
+    pg_factory: PgFactory, supervise: Launcher
+) -> None:
+    pg = pg_factory.new(start=False)
+    pg.start_as_standby(hot=True)
+    env = {
+        "SUPERVISOR_GATE_ANY": pg.url,
+        "SUPERVISOR_GATE_PRIMARY": f"{pg.url}?target_session_attrs=read-write",
+        "SUPERVISOR_GATE_PRIMARY__CRITICAL": "false",
+        "SUPERVISOR_BACKOFF_MAX": "300ms",
+    }
+    s = supervise.run("sleep", "60", env=env)
+    s.wait_ready()  # the standby takes read-only logins: the plain gate passes
+    assert classes_when_all_failed(s, {"primary"}) == {"primary": "not-ready"}
+    pg.promote()
+    wait_until(lambda: checks_of(s)["primary"]["status"] == "pass", 0.3 + 0.5 + 2.0, "the primary gate to pass")
+
+
 def test_redis_still_loading_its_dataset_is_not_ready_then_passes(
     redis_factory: RedisFactory, supervise: Launcher
 ) -> None:
