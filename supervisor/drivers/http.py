@@ -54,17 +54,24 @@ async def _exchange(stream: anyio.abc.ByteStream, request: h11.Request) -> int:
     conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
     await stream.send(conn.send(request))
     await stream.send(conn.send(h11.EndOfMessage()))
+    received = False
     while True:
         event = conn.next_event()
         if event is h11.NEED_DATA:
             try:
                 data = await stream.receive(65536)
             except (anyio.EndOfStream, anyio.BrokenResourceError):
-                # closed or reset before a whole response head came: h11 would call it a protocol
-                # error; it is a lost connection
+                # closed or reset before a whole response head came (h11 would call either a
+                # protocol error): after bytes that were no response, something else answered
+                if received:
+                    raise GateFailure(
+                        "the server closed the connection before a complete HTTP response head",
+                        ReasonClass.PROTOCOL,
+                    ) from None
                 raise GateFailure(
                     "the server closed the connection without a response", ReasonClass.CONNECTION_LOST
                 ) from None
+            received = True
             conn.receive_data(data)
             continue
         if isinstance(event, h11.Response):

@@ -37,7 +37,11 @@ LISTENER = textwrap.dedent(
         if sys.argv[2] == "silent":
             held.append(conn)  # accept, never answer
         elif sys.argv[2] == "babble":
-            conn.sendall(b"SSH-2.0-OpenSSH_9.2\\r\\n")  # another protocol's greeting, then silence
+            try:
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2\\r\\n")  # another protocol's greeting, then its end
+                conn.shutdown(socket.SHUT_WR)  # a FIN after the greeting; kept open, so never a reset
+            except OSError:
+                pass  # that client is gone already
             held.append(conn)
         else:
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\\1\\0\\0\\0\\0\\0\\0\\0")

@@ -57,6 +57,7 @@ def test_network_failures_each_get_their_class(
         "HTTP_STATUS": (f"http://127.0.0.1:{health}/no-such-page", "http-status"),
         "PROTOCOL_REDIS": (f"redis://127.0.0.1:{babble_port}/0", "protocol"),
         "PROTOCOL_PG": (f"postgresql://postgres@127.0.0.1:{babble_port}/postgres?sslmode=disable", "protocol"),
+        "PROTOCOL_HTTP": (f"http://127.0.0.1:{babble_port}/", "protocol"),
         "LOST_REDIS": (f"redis://127.0.0.1:{hangup_port}/0", "connection-lost"),
         "LOST_HTTP": (f"http://127.0.0.1:{hangup_port}/", "connection-lost"),
         "AUTH_PG_NONE": (f"postgresql://postgres@127.0.0.1:{secured.port}/postgres", "auth"),
