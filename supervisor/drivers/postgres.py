@@ -9,7 +9,8 @@ the reason class of a failed connect is found the way ``pg_isready`` finds it, a
 libraries rather than read from the text: first whether anything listens where libpq last tried
 (the socket's errno says refused or unreachable), then libpq's own ``PQping``, which tells a
 server that is up from one that turns connections away because it is starting up, shutting down
-or in recovery (SQLSTATE 57P03). When the URL asks for a primary (``target_session_attrs``), a
+or in recovery (SQLSTATE 57P03). A login that got as far as a password needs neither: the server
+is up, and a ping would only log one more failed login there. When the URL asks for a primary (``target_session_attrs``), a
 server that is up but a standby is found by the same login without that demand. All of it runs
 only after a failure, within the attempt's deadline.
 """
@@ -56,6 +57,10 @@ async def _why_not_connected(spec: GateSpec, exc: psycopg.Error) -> ReasonClass:
         return ReasonClass.AUTH
     left = anyio.current_effective_deadline() - anyio.current_time() - MARGIN
     with anyio.move_on_after(max(0.0, left)):
+        if pgconn.used_password:
+            # the server asked for the password, so it is up and past its start-up; no ping, which
+            # would only log one more failed login there
+            return ReasonClass.NOT_READY if await _accepts_without_session_attrs(spec) else ReasonClass.AUTH
         try:
             await _connect_where_libpq_tried(pgconn.host.decode(), pgconn.hostaddr.decode(), pgconn.port.decode())
         except OSError as error:
@@ -69,7 +74,7 @@ async def _why_not_connected(spec: GateSpec, exc: psycopg.Error) -> ReasonClass:
         if verdict == pq.Ping.OK:  # the server is up and said no to this login
             if await _accepts_without_session_attrs(spec):
                 return ReasonClass.NOT_READY  # a standby, or read-only, where a primary is asked for
-            return ReasonClass.AUTH if pgconn.used_password else ReasonClass.REJECTED
+            return ReasonClass.REJECTED
         if verdict == pq.Ping.NO_RESPONSE:  # something listens there without answering as PostgreSQL
             wanted = conninfo_to_dict(spec.url).get("sslmode")
             return ReasonClass.TLS if wanted in _TLS_REQUIRED else ReasonClass.PROTOCOL
