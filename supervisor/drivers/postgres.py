@@ -10,9 +10,9 @@ libraries rather than read from the text: first whether anything listens where l
 (the socket's errno says refused or unreachable), then libpq's own ``PQping``, which tells a
 server that is up from one that turns connections away because it is starting up, shutting down
 or in recovery (SQLSTATE 57P03). A login that got as far as a password needs neither: the server
-is up, and a ping would only log one more failed login there. When the URL asks for a primary (``target_session_attrs``), a
-server that is up but a standby is found by the same login without that demand. All of it runs
-only after a failure, within the attempt's deadline.
+is up, and a ping would only log one more failed login there. When the URL asks for a primary
+(``target_session_attrs``), a server that is up but a standby is found by the same login without
+that demand. All of it runs only after a failure, within the attempt's deadline.
 """
 
 import math
