@@ -1,21 +1,16 @@
 """Gate URLs from files (Docker and Kubernetes secrets, the *_FILE convention), on the real thing."""
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import clean_env, supervisor_argv
+from tests.helpers import cli
 from tests.servers import PgServer
 
 pytestmark = pytest.mark.integration
 
 PASSWORD = "s3cr3t-from-a-file"
-
-
-def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*supervisor_argv(), *args], env=clean_env(**env), text=True, capture_output=True, timeout=60)
 
 
 def secret(tmp_path: Path, text: str, name: str = "url") -> str:

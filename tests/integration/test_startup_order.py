@@ -2,17 +2,12 @@
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import clean_env, supervisor_argv, wait_until
+from tests.helpers import cli, wait_until
 from tests.integration.supervised import Launcher
-
-
-def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*supervisor_argv(), *args], env=clean_env(**env), text=True, capture_output=True, timeout=60)
 
 
 def test_a_task_after_one_gate_runs_while_another_gate_still_fails(supervise: Launcher, tmp_path: Path) -> None:
