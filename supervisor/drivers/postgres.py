@@ -16,6 +16,7 @@ that demand. All of it runs only after a failure, within the attempt's deadline.
 """
 
 import math
+import os
 
 import anyio
 import anyio.abc
@@ -76,7 +77,8 @@ async def _why_not_connected(spec: GateSpec, exc: psycopg.Error) -> ReasonClass:
                 return ReasonClass.NOT_READY  # a standby, or read-only, where a primary is asked for
             return ReasonClass.REJECTED
         if verdict == pq.Ping.NO_RESPONSE:  # something listens there without answering as PostgreSQL
-            wanted = conninfo_to_dict(spec.url).get("sslmode")
+            # the URL's sslmode, else libpq's PGSSLMODE from the environment, as libpq reads them
+            wanted = conninfo_to_dict(spec.url).get("sslmode") or os.environ.get("PGSSLMODE")
             return ReasonClass.TLS if wanted in _TLS_REQUIRED else ReasonClass.PROTOCOL
     return ReasonClass.ERROR
 

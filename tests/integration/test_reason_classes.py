@@ -54,6 +54,7 @@ def test_network_failures_each_get_their_class(
         "TIMEOUT_REDIS": (f"redis://127.0.0.1:{silent_port}/0", "timeout"),
         "TIMEOUT_PG": (f"postgresql://postgres@127.0.0.1:{silent_port}/postgres", "timeout"),
         "TLS": (f"https://127.0.0.1:{health}/healthz", "tls"),
+        "TLS_PG": (f"postgresql://postgres@127.0.0.1:{secured.port}/postgres?sslmode=require", "tls"),  # no SSL there
         "HTTP_STATUS": (f"http://127.0.0.1:{health}/no-such-page", "http-status"),
         "PROTOCOL_REDIS": (f"redis://127.0.0.1:{babble_port}/0", "protocol"),
         "PROTOCOL_PG": (f"postgresql://postgres@127.0.0.1:{babble_port}/postgres?sslmode=disable", "protocol"),
