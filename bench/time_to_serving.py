@@ -26,7 +26,6 @@ import json
 import os
 import resource
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,7 @@ from typing import TypeVar
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _common import free_port, supervisor_argv  # noqa: E402
+from _common import free_port, stop, supervisor_argv  # noqa: E402
 
 from tests.servers import PgServer, RedisServer, pg_template  # noqa: E402
 
@@ -108,12 +107,7 @@ def time_start(
         took = time.perf_counter() - started
         return took, inspect() if inspect is not None else None
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=30)
         CPU.setdefault(label, []).append(children_cpu() - cpu_before)
 
 

@@ -60,11 +60,12 @@ def os_error_in(exc: BaseException | None) -> OSError | None:
     return found
 
 
-def of_os_error(exc: BaseException) -> ReasonClass:
-    """The class of a socket-level failure, from its type and errno."""
+def of_os_error(exc: BaseException, otherwise: ReasonClass = ReasonClass.ERROR) -> ReasonClass:
+    """The class of a socket-level failure, from its type and errno; ``otherwise`` when they say
+    nothing (a library's own "connection closed", with no socket error behind it)."""
     found = os_error_in(exc)
     if found is None:
-        return ReasonClass.ERROR
+        return otherwise
     if isinstance(found, socket.gaierror):
         return ReasonClass.DNS
     ssl = sys.modules.get("ssl")  # an SSLError is an OSError whose errno is the SSL error code
@@ -72,7 +73,7 @@ def of_os_error(exc: BaseException) -> ReasonClass:
         return ReasonClass.TLS
     if isinstance(found, TimeoutError):
         return ReasonClass.TIMEOUT
-    return _BY_ERRNO.get(found.errno or 0, ReasonClass.ERROR)
+    return _BY_ERRNO.get(found.errno or 0, otherwise)
 
 
 # SQLSTATE classes (the first two characters) that say what a failed query met

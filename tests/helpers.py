@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -34,6 +35,11 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> s
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
+
+
+def children(pid: int) -> list[int]:
+    """The PIDs of ``pid``'s children, as the kernel lists them."""
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def free_port() -> int:

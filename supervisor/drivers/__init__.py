@@ -21,9 +21,10 @@ class GateFailure(Exception):
         self.reason_class = reason_class
 
 
-def connect_failure(prefix: str, exc: BaseException) -> GateFailure:
-    """A failed connect or exchange: the message from the exception, the class from its errno."""
-    return GateFailure(f"{prefix}: {one_line(exc)}", of_os_error(exc))
+def connect_failure(prefix: str, exc: BaseException, otherwise: ReasonClass = ReasonClass.ERROR) -> GateFailure:
+    """A failed connect or exchange: the message from the exception, the class from its errno
+    (``otherwise`` when it has none)."""
+    return GateFailure(f"{prefix}: {one_line(exc)}", of_os_error(exc, otherwise))
 
 
 def one_line(exc: BaseException, limit: int = 300) -> str:

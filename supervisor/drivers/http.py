@@ -19,7 +19,7 @@ import h11
 from supervisor import __version__
 from supervisor.drivers import GateFailure, connect_failure, one_line
 from supervisor.gatespec import GateSpec
-from supervisor.reasons import ReasonClass, of_os_error
+from supervisor.reasons import ReasonClass
 
 _MAX_HEAD = 64 * 1024
 
@@ -102,10 +102,7 @@ async def check(spec: GateSpec) -> str | None:
     except (OSError, ssl.SSLError) as exc:
         raise connect_failure("connection failed", exc) from None
     except anyio.BrokenResourceError as exc:  # anyio's wrapping of a failed TLS record or a reset
-        found = of_os_error(exc)
-        raise GateFailure(
-            f"connection failed: {one_line(exc)}", ReasonClass.CONNECTION_LOST if found is ReasonClass.ERROR else found
-        ) from None
+        raise connect_failure("connection failed", exc, ReasonClass.CONNECTION_LOST) from None
     finally:
         await anyio.aclose_forcefully(stream)  # the answer is in: how the server closes is its business
     if not 200 <= status < 400:

@@ -33,10 +33,16 @@ MARGIN = 0.05  # seconds of the attempt kept for recording its outcome
 _TLS_REQUIRED = ("require", "verify-ca", "verify-full")
 
 
+def _connect_timeout(timeout: float) -> int:
+    """libpq's connect_timeout for an attempt of ``timeout`` seconds: whole seconds, 2 at least
+    (libpq's floor); the engine's deadline is what really bounds the attempt."""
+    return max(2, math.ceil(timeout))
+
+
 async def check(spec: GateSpec) -> str | None:
     try:
         conn = await psycopg.AsyncConnection.connect(
-            spec.url, autocommit=True, connect_timeout=max(2, math.ceil(spec.timeout))
+            spec.url, autocommit=True, connect_timeout=_connect_timeout(spec.timeout)
         )
     except psycopg.Error as exc:
         raise GateFailure(f"cannot connect: {one_line(exc)}", await _why_not_connected(spec, exc)) from None
@@ -104,7 +110,7 @@ async def _accepts_without_session_attrs(spec: GateSpec) -> bool:
         return False
     try:
         conn = await psycopg.AsyncConnection.connect(
-            make_conninfo("", **params), connect_timeout=max(2, math.ceil(spec.timeout))
+            make_conninfo("", **params), connect_timeout=_connect_timeout(spec.timeout)
         )
     except psycopg.Error:
         return False
@@ -113,5 +119,5 @@ async def _accepts_without_session_attrs(spec: GateSpec) -> bool:
 
 
 def _ping(url: str, timeout: float) -> int:
-    conninfo = make_conninfo(url, connect_timeout=str(max(2, math.ceil(timeout))))
+    conninfo = make_conninfo(url, connect_timeout=str(_connect_timeout(timeout)))
     return int(pq.PGconn.ping(conninfo.encode()))

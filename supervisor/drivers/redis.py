@@ -71,6 +71,5 @@ def reason_class(exc: errors.RedisError) -> ReasonClass:
         if getattr(exc, "status_code", None):  # an error reply: "ERR max number of clients reached"
             return ReasonClass.REJECTED
         # a failed connect carries the socket's error as its context; without one the server closed
-        found = of_os_error(exc)
-        return ReasonClass.CONNECTION_LOST if found is ReasonClass.ERROR else found
+        return of_os_error(exc, ReasonClass.CONNECTION_LOST)
     return ReasonClass.ERROR

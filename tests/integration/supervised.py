@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Reply, clean_env, free_port, get, status_of, supervisor_argv, wait_until
+from tests.helpers import Reply, children, clean_env, free_port, get, status_of, supervisor_argv, wait_until
 
 APPS = Path(__file__).parent / "apps"
 
@@ -77,10 +77,10 @@ class Supervised:
 
         def inner() -> int:
             try:
-                children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+                kids = children(self.proc.pid)
             except FileNotFoundError:
                 return 0
-            return int(children[0]) if children else 0
+            return kids[0] if kids else 0
 
         return wait_until(inner, 10, "the namespace's PID 1")
 

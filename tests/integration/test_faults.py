@@ -14,13 +14,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import free_port, get, wait_until
+from tests.helpers import children, free_port, get, wait_until
 from tests.integration.supervised import Launcher, gunicorn_argv, pid1_prefix
 from tests.servers import PgFactory, RedisFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 SLACK = 2.0  # seconds on top of each promised bound: the suite runs on busy CI machines too
+
+
+def rechecked(gate: str, url: str, interval: float, timeout: float, backoff_max: float) -> dict[str, str]:
+    """One gate, re-checked every ``interval``, each attempt within ``timeout``, retries backing
+    off up to ``backoff_max`` (the three bounds the recovery promises are made of)."""
+    return {
+        f"SUPERVISOR_GATE_{gate}": url,
+        f"SUPERVISOR_GATE_{gate}__TIMEOUT": f"{timeout:g}s",
+        "SUPERVISOR_CHECK_INTERVAL": f"{interval:g}s",
+        "SUPERVISOR_BACKOFF_MAX": f"{backoff_max:g}s",
+    }
 
 
 def test_redis_lost_while_the_app_runs_turns_readiness_off_then_back(
@@ -31,12 +42,7 @@ def test_redis_lost_while_the_app_runs_turns_readiness_off_then_back(
     s = supervise.run(
         "sleep",
         "60",
-        env={
-            "SUPERVISOR_GATE_CACHE": redis.url,
-            "SUPERVISOR_GATE_CACHE__TIMEOUT": f"{timeout}s",
-            "SUPERVISOR_CHECK_INTERVAL": f"{interval}s",
-            "SUPERVISOR_BACKOFF_MAX": f"{backoff_max}s",
-        },
+        env=rechecked("CACHE", redis.url, interval, timeout, backoff_max),
     )
     s.wait_ready()
     redis.stop()
@@ -61,8 +67,8 @@ def test_the_gunicorn_master_killed_is_the_supervisors_exit_and_no_worker_linger
     app_port = free_port()
     s = supervise.run(*gunicorn_argv(app_port, "--workers", "2"), prefix=pid1_prefix())
     s.wait_ready(30)
-    master = int(Path(f"/proc/{s.pid}/task/{s.pid}/children").read_text().split()[0])
-    workers = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    master = children(s.pid)[0]
+    workers = children(master)
     os.kill(master, signal.SIGKILL)
     assert s.wait(15) == 137
     assert "exited on its own with signal 9 (SIGKILL)" in s.output()
@@ -74,13 +80,13 @@ def test_a_gunicorn_worker_crash_is_gunicorns_business_and_readiness_stays(super
     app_port = free_port()
     s = supervise.run(*gunicorn_argv(app_port, "--workers", "2"))
     s.wait_ready(30)
-    master = int(Path(f"/proc/{s.proc.pid}/task/{s.proc.pid}/children").read_text().split()[0])
-    worker = int(Path(f"/proc/{master}/task/{master}/children").read_text().split()[0])
+    master = children(s.proc.pid)[0]
+    worker = children(master)[0]
     os.kill(worker, signal.SIGKILL)
 
     def replaced() -> bool:
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        return len(children) == 2 and str(worker) not in children
+        now = children(master)
+        return len(now) == 2 and worker not in now
 
     wait_until(replaced, 15, "gunicorn to replace its worker")
     assert s.status("/readyz") == 200 and s.proc.poll() is None
@@ -173,10 +179,6 @@ def test_ten_thousand_generated_requests_are_4xx_or_close_never_5xx(
     assert get(running, "/healthz").status == 200  # answering throughout
 
 
-def _children(pid: int) -> list[int]:
-    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
 def _queued(port: int) -> int:
     """Connections waiting in the listen queue of ``port`` on loopback (its Recv-Q)."""
     out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
@@ -194,16 +196,11 @@ def test_postgresql_killed_mid_attempt_then_restarted_then_stopped_for_good(
     s = supervise.run(
         "sleep",
         "120",
-        env={
-            "SUPERVISOR_GATE_DB": pg.url,
-            "SUPERVISOR_GATE_DB__TIMEOUT": f"{timeout:g}s",
-            "SUPERVISOR_CHECK_INTERVAL": f"{interval}s",
-            "SUPERVISOR_BACKOFF_MAX": f"{backoff_max}s",
-        },
+        env=rechecked("DB", pg.url, interval, timeout, backoff_max),
     )
     s.wait_ready()
     postmaster = pg.postmaster()
-    helpers = _children(postmaster)
+    helpers = children(postmaster)
     os.kill(postmaster, signal.SIGSTOP)  # the next attempt's connect waits in its listen queue
     wait_until(lambda: _queued(pg.port) > 0, interval + SLACK, "an attempt waiting for the server")
     os.kill(postmaster, signal.SIGKILL)

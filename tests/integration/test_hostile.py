@@ -279,8 +279,8 @@ DAEMONS = {
     "same-group": "sh -c 'touch {r}; exec sleep {m}' & {wait}; echo started; exit 0",
     "python-daemon": (
         "python3 -c 'import os,time,pathlib\nif os.fork(): os._exit(0)\nos.setsid()\nif os.fork(): os._exit(0)\n"
-        'pathlib.Path("{r}").touch()\ntime.sleep({m})\' & {wait}; echo started; exit 0'
-    ),  # pacing: the sleep is the daemon's own lifetime, not a wait in the test
+        'pathlib.Path("{r}").touch()\ntime.sleep({m})\' & {wait}; echo started; exit 0'  # pacing: its lifetime
+    ),  # the sleep is the daemon's own lifetime, not a wait in the test
 }
 
 

@@ -2,6 +2,7 @@
 does: reaping, signal forwarding, exit codes compared with tini, graceful drain with gunicorn."""
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Reply, clean_env, free_port, get, supervisor_argv, wait_until
+from tests.helpers import Reply, children, clean_env, free_port, get, supervisor_argv, wait_until
 from tests.integration.supervised import APPS, Launcher, gunicorn_argv, pid1_prefix
 
 pytestmark = pytest.mark.integration
@@ -21,10 +22,6 @@ pytestmark = pytest.mark.integration
 
 def arrived(record: Path, name: str) -> bool:
     return name in record.read_text().split()
-
-
-def children_of(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
 
 
 def proc_children(pid: int) -> list[tuple[int, str]]:
@@ -79,8 +76,8 @@ def test_hundreds_of_orphans_are_reaped_and_gates_keep_their_exit_codes(supervis
     pid = s.pid
 
     def settled() -> bool:
-        children = proc_children(pid)
-        return len(children) == 1 and children[0][1] != "Z"  # only the app, and no zombie
+        kids = proc_children(pid)
+        return len(kids) == 1 and kids[0][1] != "Z"  # only the app, and no zombie
 
     wait_until(settled, 15, "every orphan to be reaped")
     assert s.output().count("reaped orphan pid") >= 300
@@ -143,10 +140,8 @@ def test_exit_codes_match_tini(case: str, tmp_path: Path) -> None:
         proc = subprocess.Popen([*pid1_prefix(), *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if sig is not None:
             wait_until(ready.exists, 10, "the child to start")
-            inner = wait_until(partial(children_of, proc.pid), 5, "PID 1")
-            import os
-
-            os.kill(int(inner[0]), sig)
+            inner = wait_until(partial(children, proc.pid), 5, "PID 1")
+            os.kill(inner[0], sig)
         codes[name] = proc.wait(15)
     assert codes["supervisor"] == codes["tini"], codes
 
@@ -317,5 +312,5 @@ def test_subreaper_mode_adopts_and_reaps_orphans_without_pid_1(supervise: Launch
     wait_until(lambda: pids.exists() and len(pids.read_text().split()) == 50, 10, "50 orphans started")
     # they were adopted by the supervisor (not the machine's init), and reaped once they exited
     wait_until(lambda: s.output().count("reaped orphan pid") == 50, 15, "50 orphans reaped")
-    children = proc_children(s.pid)
-    assert len(children) == 1 and children[0][1] != "Z", children  # only the app is left
+    kids = proc_children(s.pid)
+    assert len(kids) == 1 and kids[0][1] != "Z", kids  # only the app is left
