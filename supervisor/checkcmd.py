@@ -19,6 +19,7 @@ from supervisor.gatespec import GateSpec
 from supervisor.health.render import check_json
 from supervisor.readiness import Snapshot, decide, holding
 from supervisor.settings import Config
+from supervisor.signals import STOP_SIGNALS, SignalInbox
 from supervisor.state import StateStore
 
 
@@ -38,21 +39,29 @@ async def run_to_verdict(
     """Run ``gates`` once (no re-checks) until ``done`` or the deadline; the stop signal that cut
     the run short, if any. Shared by ``check`` and ``wait``."""
     stopped_by: int | None = None
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGQUIT) as signals:
-        async with processes.managed(adopt_orphans=adopt_orphans), anyio.create_task_group() as tg:
+    inbox = SignalInbox()
+    inbox.install((*STOP_SIGNALS, signal.SIGCHLD))
+    scope = anyio.CancelScope()
 
-            async def stop_on_signal() -> None:
-                nonlocal stopped_by
-                async for signum in signals:
-                    stopped_by = signum
-                    tg.cancel_scope.cancel()
+    def stop_on_signal(signum: int) -> None:
+        nonlocal stopped_by
+        if signum in STOP_SIGNALS:
+            stopped_by = signum
+            scope.cancel()
 
-            tg.start_soon(stop_on_signal)
-            tg.start_soon(engine.run, gates, False)
-            with anyio.move_on_after(deadline):
-                while not done(store.snapshot()):
-                    await store.wait_changed()
-            tg.cancel_scope.cancel()
+    try:
+        with scope:
+            async with (
+                processes.managed(adopt_orphans=adopt_orphans, inbox=inbox, other=stop_on_signal),
+                anyio.create_task_group() as tg,
+            ):
+                tg.start_soon(engine.run, gates, False)
+                with anyio.move_on_after(deadline):
+                    while not done(store.snapshot()):
+                        await store.wait_changed()
+                tg.cancel_scope.cancel()
+    finally:
+        inbox.close()
     return stopped_by
 
 

@@ -7,16 +7,18 @@ the branch that needs them.
 
 import argparse
 import contextlib
+import dataclasses
 import gc
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from supervisor import __version__, exitcodes
-from supervisor.signals import EarlySignals
+from supervisor import __version__, exitcodes, fdlimit
+from supervisor.signals import HANDLED_SIGNALS, SignalInbox
 
 if TYPE_CHECKING:
     from supervisor.settings import Config
@@ -24,8 +26,8 @@ if TYPE_CHECKING:
 PROG = "supervisor"
 
 # Signals `run` handles are caught from the first instant, before the heavy imports: as PID 1 a
-# signal without a handler is simply dropped by the kernel. The supervisor replays them.
-early_signals = EarlySignals()
+# signal without a handler is simply dropped by the kernel. The supervisor acts on them later.
+_inbox: SignalInbox | None = None
 
 
 class OutputError(Exception):
@@ -68,8 +70,22 @@ def _say(text: str) -> None:
         _write(sys.stderr, text + "\n")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a hint for a command given without ``--`` before it (``run sleep 1``)."""
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        parsed, extras = super().parse_known_args(*args, **kwargs)
+        command = getattr(parsed, "command", None)
+        if extras and not extras[0].startswith("-") and command in ("run", "wait"):
+            import shlex
+
+            usage = f"{PROG} {command} [options] {'TARGET... ' if command == 'wait' else ''}-- "
+            self.exit(2, f"{PROG}: put the command after --: {usage}{shlex.join(extras)}\n")
+        return parsed, extras
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Health supervisor for Python web containers: readiness gates, /healthz and /readyz, "
         "then the app. Settings come from flags, SUPERVISOR_* variables and an optional TOML file.",
@@ -138,10 +154,10 @@ _CLI_SETTINGS = (
 
 
 def _fail_config(problems: Sequence[str]) -> int:
-    from supervisor.redaction import redact_text
-
+    # each problem line is shown as it is: the values from outside in it are masked where the line
+    # is made (settings' _show), and masking the whole line would mask our words ("expected")
     for problem in problems:
-        _say(f"{PROG}: {redact_text(problem)}")
+        _say(f"{PROG}: {problem}")
     _say(f"{PROG}: configuration invalid; see docs/configuration.md (exit {exitcodes.CONFIG_ERROR})")
     return exitcodes.CONFIG_ERROR
 
@@ -171,6 +187,9 @@ def entry() -> NoReturn:
 
 
 def _finish(code: int) -> NoReturn:
+    logs = sys.modules.get("supervisor.logs")
+    if logs is not None:
+        logs.close()  # the lines still waiting get a bounded time, never an unbounded one
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -186,6 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OutputError as exc:
         _say(f"{PROG}: cannot write the output: {exc}")
         return exitcodes.OUTPUT_ERROR
+    finally:
+        logs = sys.modules.get("supervisor.logs")
+        if logs is not None:
+            logs.close()  # an in-process caller reads the log lines once main returns
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -199,7 +222,9 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "wait":
         return _wait(args, command)
     if args.command == "run":
-        early_signals.install()
+        global _inbox
+        _inbox = SignalInbox()
+        _inbox.install((*HANDLED_SIGNALS, signal.SIGCHLD))
         # Start-up allocates what lives as long as the process (modules, classes, the
         # configuration): collecting meanwhile is wasted work. ``lazyimport.settle`` freezes it
         # all and turns collection back on, before the health port listens.
@@ -227,6 +252,7 @@ def _main(argv: Sequence[str] | None) -> int:
             raise ConfigError(
                 ["no command to run: give one after `--` or set SUPERVISOR_COMMAND (or `command` in the file)"]
             )
+        budget = _fit_descriptors(config) if args.command == "run" else None
     except ConfigError as exc:
         return _fail_config(exc.problems)
     try:
@@ -239,24 +265,56 @@ def _main(argv: Sequence[str] | None) -> int:
             log.warning(warning)
         if args.command == "check":
             return _check(config, args.gate, as_json=args.json)
-        return _run(config)
+        assert budget is not None
+        if budget.warning:
+            log.warning(budget.warning)
+        try:
+            child_nofile = fdlimit.apply(budget)
+        except (OSError, ValueError) as exc:  # a limit we may not raise after all: keep what we have
+            log.warning("cannot raise the file-descriptor limit to %s: %s", budget.raise_soft_to, exc)
+            child_nofile = None
+        settings = config.settings.model_copy(update={"health_max_connections": budget.max_connections})
+        return _run(dataclasses.replace(config, settings=settings), child_nofile)
     except KeyboardInterrupt:
         return exitcodes.from_signal(2)
 
 
-def _run(config: "Config") -> int:
+def _fit_descriptors(config: "Config") -> "fdlimit.Plan":
+    """The descriptor budget of ``run`` (``fdlimit``): a ConfigError when it cannot fit."""
+    from supervisor.settings import ConfigError
+
+    s = config.settings
+    soft, hard = fdlimit.current()
+    budget = fdlimit.plan(
+        max_connections=s.health_max_connections,
+        explicit="health_max_connections" in s.model_fields_set,
+        checks=len(config.gates) + len(config.prestart) + (config.app_probe is not None),
+        open_now=fdlimit.open_descriptors(),
+        soft=soft,
+        hard=hard,
+    )
+    if budget.problem:
+        raise ConfigError([budget.problem])
+    return budget
+
+
+def _run(config: "Config", child_nofile: tuple[int, int] | None = None) -> int:
     import anyio
 
     from supervisor import logs
     from supervisor.supervise import Supervisor
 
+    supervisor = Supervisor(config, inbox=_inbox, child_nofile=child_nofile)
+
     async def supervise() -> int:
-        return _done(await Supervisor(config, early_signals=early_signals.drain).run())
+        return _done(await supervisor.run())
 
     try:
         return anyio.run(supervise)
-    except Exception:
+    except BaseException:  # the supervisor's own net failed: still, nothing it started stays
         logs.get().critical("internal error; please report it", exc_info=True)
+        if supervisor.table is not None:
+            supervisor.table.stop_everything(config.settings.stop_timeout)
         return exitcodes.INTERNAL_ERROR
 
 
@@ -301,23 +359,27 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
+    from dataclasses import replace
+
     import anyio
 
     from supervisor import waitcmd
     from supervisor.backoff import Backoff
     from supervisor.durations import parse_duration
-    from supervisor.gatespec import GateSpec, GateUrlError, build_gate, resolve_env_url
-    from supervisor.redaction import redact_text
-    from supervisor.urlparts import mask_unparsed
+    from supervisor.gatespec import GateSpec, GateUrlError, build_gate, resolve_env_url, shown_command
+    from supervisor.redaction import redact_text, register
+    from supervisor.urlparts import mask_unparsed, secrets_in_text
 
-    problems: list[str] = []
+    bad_durations: list[tuple[str, str, str]] = []  # (flag, value, why)
+    bad_targets: list[tuple[int, str, str]] = []  # (position, target, why)
+    loose: tuple[int, list[str]] | None = None  # where a command without `--` begins, and its words
     specs: list[GateSpec] = []
     durations = {}
     for flag, text in (("--timeout", args.timeout), ("--attempt-timeout", args.attempt_timeout)):
         try:
             durations[flag] = parse_duration(text)
         except ValueError as exc:
-            problems.append(f"{flag}={text}: expected {exc}")
+            bad_durations.append((flag, text, str(exc)))
     for i, target in enumerate(args.targets, 1):
         try:
             url = resolve_env_url(target, os.environ)
@@ -332,16 +394,45 @@ def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
                 )
             )
         except GateUrlError as exc:
-            problems.append(f"target {i} ({mask_unparsed(target)}): {exc}")
+            if ":" in target:
+                bad_targets.append((i, target, str(exc)))
+                continue
+            # no URL has no colon: a command without the `--` before it (`wait tcp://db:5432 migrate`)
+            loose = (i, list(args.targets[i - 1 :]))
+            break
+    register(s for arg in command for s in secrets_in_text(arg))  # as `load_config` does for the app's
+    if loose is not None:
+        register(s for arg in loose[1] for s in secrets_in_text(arg))
+
+    def shown(text: str) -> str:  # a value from outside, masked on its own once every secret is known
+        return redact_text(mask_unparsed(text))
+
+    problems = [f"{flag}={shown(text)}: expected {why}" for flag, text, why in bad_durations]
+    problems += [f"target {i} ({shown(target)}): {why}" for i, target, why in bad_targets]
+    if loose is not None:
+        i, words = loose
+        problems.append(
+            f"target {i} ({shown(words[0])}) is not a URL: put the command after --: "
+            f"{PROG} wait [options] TARGET... -- {shown_command([mask_unparsed(w) for w in words])}"
+        )
     if problems:
-        return _fail_config([redact_text(p) for p in problems])
+        return _fail_config(problems)
+    # Every secret is registered only now (a `cmd:` target may hold another target's password), so
+    # the shown forms are masked here, once, for every line and the JSON, as `load_config` does:
+    # a command word by word, behind our "cmd:"
+    specs = [
+        replace(spec, display="cmd:" + shown_command(spec.argv) if spec.kind == "cmd" else redact_text(spec.display))
+        for spec in specs
+    ]
+    # with --json, stdout carries the one JSON document; the progress lines go to stderr
+    progress = sys.stderr if args.json else sys.stdout
 
     async def wait() -> int:
         snapshot, stopped_by, passed = await waitcmd.wait_for(
             tuple(specs),
             deadline=durations["--timeout"],
             backoff=Backoff(0.1, 2.0),
-            emit=lambda line: _write(sys.stdout, line + "\n"),
+            emit=lambda line: _write(progress, line + "\n"),
         )
         if args.json:
             _write(sys.stdout, waitcmd.report_json(snapshot, passed))

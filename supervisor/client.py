@@ -19,6 +19,7 @@ import h11
 
 from supervisor import exitcodes
 from supervisor.addresses import reachable
+from supervisor.redaction import shorten
 
 DEFAULT_PORT = 8081
 
@@ -40,9 +41,10 @@ def address(host: str | None, port: str | None, environ: dict[str, str] | None =
     host = reachable(host)
     raw = port if port is not None else env.get("SUPERVISOR_HEALTH_PORT", str(DEFAULT_PORT))
     origin = "--port" if port is not None else "SUPERVISOR_HEALTH_PORT"
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= 65535:
+    number = raw.strip()
+    if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= 65535:  # no "٨٠٨١"
         raise UsageError(f"{origin}={raw}: expected a port number from 1 to 65535")
-    return host, int(raw)
+    return host, int(number)
 
 
 def get(host: str, port: int, path: str, timeout: float) -> Answer:
@@ -102,7 +104,7 @@ def _epoch(iso: object) -> float | None:
         return None
     try:
         return datetime.fromisoformat(iso).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return None
 
 
@@ -129,7 +131,7 @@ def render_status(doc: dict[str, Any]) -> str:
     for name, entries in doc.get("checks", {}).items():
         entry = entries[0]
         note = entry.get("output") or entry.get("target") or ""
-        status = "skipped" if entry.get("skipped") else entry.get("status", "?")
+        status = "skipped" if entry.get("skipped") else entry.get("status") or "?"
         status += "" if entry.get("critical", True) else " (non-critical)"
         after = ",".join(entry.get("after") or []) or "-"
         stage = _stage(started, _epoch(entry.get("started")), _epoch(entry.get("firstPassed")))
@@ -152,13 +154,51 @@ def render_status(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _not_a_report(status: int, doc: object) -> str | None:
+    """Why ``doc`` (answered with ``status``) is not a supervisor's readiness report, or None.
+
+    Every value the table reads is checked here, so that whatever answers on the port (the app,
+    a proxy's error page, another service's JSON) is told apart in one line, never a traceback.
+    """
+    if status not in (200, 503):
+        return f"HTTP {status}"
+    if not isinstance(doc, dict):
+        return f"a JSON {type(doc).__name__}, not an object"
+    if doc.get("status") not in ("pass", "fail") or not isinstance(doc.get("checks"), dict):
+        return "no status and checks"
+    for key in ("phase", "output"):
+        if not isinstance(doc.get(key, ""), str):
+            return f"{key} is not a string"
+    for key in ("child", "timeline"):
+        if not isinstance(doc.get(key, {}), dict):
+            return f"{key} is not an object"
+    for name, entries in doc["checks"].items():
+        if not isinstance(entries, list) or not entries or not isinstance(entries[0], dict):
+            return f"check {shorten(name, 40)!r} is not a list of objects"
+        entry = entries[0]
+        for key in ("output", "target", "status", "lastSuccess", "started", "firstPassed"):
+            if entry.get(key) is not None and not isinstance(entry[key], str):
+                return f"check {shorten(name, 40)!r}: {key} is not a string"
+        after = entry.get("after")
+        if after is not None and (not isinstance(after, list) or not all(isinstance(a, str) for a in after)):
+            return f"check {shorten(name, 40)!r}: after is not a list of names"
+    return None
+
+
 def status(host: str, port: int, timeout: float, *, as_json: bool) -> tuple[int, str]:
-    """(exit code, text): 0 ready, 1 not ready, 2 nothing answers."""
+    """(exit code, text): 0 ready, 1 not ready, 2 nothing answers (or not a supervisor)."""
     try:
         answer = get(host, port, "/readyz?format=json", timeout)
         doc = json.loads(answer.body)
-    except (OSError, h11.ProtocolError, ValueError) as exc:
+    except (OSError, h11.ProtocolError, ValueError, RecursionError) as exc:
         why = "no answer within the timeout" if isinstance(exc, TimeoutError) else _why(exc)
+        if isinstance(exc, ValueError | RecursionError):
+            why = f"the answer is not a supervisor's readiness report (not JSON: {shorten(_why(exc), 80)})"
         return exitcodes.NOT_ANSWERING, f"no supervisor answers at {host}:{port}: {why}\n"
+    problem = _not_a_report(answer.status, doc)
+    if problem is not None:
+        return exitcodes.NOT_ANSWERING, (
+            f"no supervisor answers at {host}:{port}: the answer is not a supervisor's readiness report ({problem})\n"
+        )
     code = exitcodes.OK if answer.status == 200 else exitcodes.CHECK_FAILED
     return code, (json.dumps(doc, indent=2) + "\n") if as_json else render_status(doc)

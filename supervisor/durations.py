@@ -8,7 +8,8 @@ import math
 import re
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)?\s*$")
+# ASCII digits only, as for every number (\d and float() take Arabic-Indic ones too)
+_PATTERN = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(ms|s|m|h)?\s*$", re.ASCII)
 
 ACCEPTED = "a positive duration such as 250ms, 5s, 2m, 1h or bare seconds"
 ACCEPTED_OR_ZERO = "a duration such as 0s, 250ms, 5s, 2m, 1h or bare seconds"

@@ -23,7 +23,6 @@ from supervisor.durations import format_duration
 from supervisor.gatespec import GateSpec
 from supervisor.readiness import Phase, prerequisites_pass
 from supervisor.reasons import ReasonClass
-from supervisor.redaction import redact_text
 from supervisor.state import StateStore
 
 log = logs.get("gates")
@@ -35,7 +34,10 @@ async def load_driver(kind: str) -> Check:
     """A light driver is imported at once; one that loads psycopg or redis-py (70 ms or so) in a
     worker thread, since on the event loop it would stall /healthz."""
     name = kinds.driver_module(kind)
-    module = importlib.import_module(name) if kinds.get(kind).light else await lazyimport.import_module(name)
+    if kinds.get(kind).light:
+        module = importlib.import_module(name)
+    else:
+        module = await lazyimport.import_retrying(name, f"{kind} gates")
     check: Check = module.check
     return check
 
@@ -95,13 +97,13 @@ class GateEngine:
             error, reason_class = f"timed out after {format_duration(spec.timeout)}", ReasonClass.TIMEOUT
         duration = time.monotonic() - started
         state = self._store.get(spec.name)
+        # error and detail are shown as they are: the drivers masked their pieces from outside (a
+        # library's message, a command's output, the URL), and masking the whole line here would
+        # mask our own words ("exit status", "timed out") where a password is one of them
         if error is None:
-            shown = redact_text(detail) if detail else None
-            self._store.set(record_success(state, now=self._wall(), duration=duration, detail=shown))
+            self._store.set(record_success(state, now=self._wall(), duration=duration, detail=detail or None))
             return True
-        failed = record_failure(
-            state, now=self._wall(), duration=duration, error=redact_text(error), reason_class=reason_class
-        )
+        failed = record_failure(state, now=self._wall(), duration=duration, error=error, reason_class=reason_class)
         self._store.set(failed)
         return False
 

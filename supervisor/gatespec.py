@@ -7,12 +7,12 @@ instead of a gate that fails forever.
 import ipaddress
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from supervisor import cmdline, kinds, secretfiles, urlparts
 from supervisor.kinds import ACCEPTED_URLS
-from supervisor.redaction import register
+from supervisor.redaction import MASK, redact_text, register, shorten
 
 
 class GateUrlError(ValueError):
@@ -118,10 +118,12 @@ def _parse(url: str) -> ParsedUrl:
         if not names:
             raise urlparts.UrlError("config: needs variable names, e.g. config:SECRET_KEY,DATABASE_URL")
         bad = [n for n in names if not _VARIABLE.fullmatch(n)]
-        if bad:
+        if bad:  # config:DATABASE_URL=postgresql://u:pw@... : a URL where a name belongs
+            register(s for b in bad for s in urlparts.secrets_in_text(b))
+            shown = ", ".join(repr(shorten(urlparts.mask_unparsed(b), 40)) for b in bad)
             raise urlparts.UrlError(
                 f"config: takes environment variable names (letters, digits and _, not starting with a digit); "
-                f"not one: {', '.join(repr(b[:40]) for b in bad)}"
+                f"not one: {shown}"
             )
         return ParsedUrl("config", url, variables=names)
     if kind.name == "sqlite":
@@ -143,6 +145,7 @@ def resolve_env_url(url: str, environ: Mapping[str, str]) -> str:
     if not var:
         raise GateUrlError("env: needs a variable name, e.g. env:DATABASE_URL")
     value, from_file = environ.get(var, ""), environ.get(var + "_FILE", "")
+    value, from_file = (v if v.strip() else "" for v in (value, from_file))  # whitespace is not set
     if value and from_file:
         raise GateUrlError(f"env:{var} but both {var} and {var}_FILE are set; keep one")
     if from_file:
@@ -173,7 +176,7 @@ def build_gate(
         name=name,
         kind=parsed.kind,
         url=url,
-        display=parsed.display,
+        display="cmd:" + shown_command(parsed.argv) if parsed.kind == "cmd" else parsed.display,
         timeout=timeout,
         critical=critical,
         startup_only=default_startup_only if startup_only is None else startup_only,
@@ -188,16 +191,45 @@ def build_gate(
     )
 
 
-def skipped_gate(name: str, url: str, variable: str, *, critical: bool) -> GateSpec:
-    """A gate that is not checked at all because ``variable`` is not set (ONLY_IF_SET)."""
-    known = kinds.by_scheme(url.partition(":")[0])
-    kind = known.name if known is not None else "env"
-    shown = url if url.startswith("env:") else urlparts.mask_unparsed(url)
+def shown_word(arg: str) -> str:
+    """One command-line word as it may be shown: masked as a whole value first (a secret with a
+    quote in it must not be split by quoting), then quoted only if the word needs it."""
+    masked = redact_text(arg)
+    probe = masked.replace(MASK, "_")
+    return masked if probe and shlex.quote(probe) == probe else shlex.quote(masked)
+
+
+def shown_command(argv: Sequence[str]) -> str:
+    """A command line as it may be shown: each word masked on its own, then joined (masking the
+    joined line could mask a word of ours, such as the ``cmd:`` in front)."""
+    return " ".join(shown_word(arg) for arg in argv)
+
+
+def skipped_gate(
+    name: str,
+    url: str,
+    variable: str,
+    *,
+    timeout: float,
+    critical: bool,
+    startup_only: bool | None,
+    failure_threshold: int,
+) -> GateSpec:
+    """A gate skipped by ONLY_IF_SET whose URL cannot be known: an ``env:VAR`` whose variable
+    is not set either (with ``ONLY_IF_SET=VAR``, the usual case, that is no error). Any other
+    skipped gate is built in full (``build_gate``) and marked skipped."""
     return GateSpec(
         name=name,
-        kind=kind,
+        kind="env",
         url=url,
-        display=shown,
+        display=url,
+        timeout=timeout,
         critical=critical,
-        skipped_because=f"{variable} is not set",
+        startup_only=bool(startup_only),
+        failure_threshold=failure_threshold,
+        skipped_because=skip_reason(variable),
     )
+
+
+def skip_reason(variable: str) -> str:
+    return f"{variable} is not set"

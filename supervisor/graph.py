@@ -79,28 +79,29 @@ def resolve(nodes: Sequence[Node]) -> dict[str, tuple[str, ...]]:
 
 
 def find_cycle(edges: Mapping[str, Sequence[str]]) -> list[str]:
-    """A cycle as a path that ends where it starts (``a -> b -> a``), or an empty list."""
+    """A cycle as a path that ends where it starts (``a -> b -> a``), or an empty list.
+
+    A depth-first search with its own stack, not Python's: a chain of a thousand ``AFTER``s
+    would otherwise exceed the recursion limit.
+    """
     white, grey, black = 0, 1, 2
     colour = dict.fromkeys(edges, white)
-    path: list[str] = []
-
-    def visit(node: str) -> list[str]:
-        colour[node] = grey
-        path.append(node)
-        for nxt in edges.get(node, ()):
+    for root in edges:
+        if colour[root] != white:
+            continue
+        colour[root] = grey
+        path = [root]
+        stack = [iter(edges.get(root, ()))]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                colour[path.pop()] = black
+                stack.pop()
+                continue
             if colour.get(nxt, black) == grey:
                 return [*path[path.index(nxt) :], nxt]
             if colour.get(nxt) == white:
-                found = visit(nxt)
-                if found:
-                    return found
-        path.pop()
-        colour[node] = black
-        return []
-
-    for node in edges:
-        if colour[node] == white:
-            found = visit(node)
-            if found:
-                return found
+                colour[nxt] = grey
+                path.append(nxt)
+                stack.append(iter(edges.get(nxt, ())))
     return []

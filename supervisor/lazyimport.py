@@ -9,6 +9,7 @@ with the loop for it (``bench/startup_stall.py`` measures the result).
 
 import gc
 import importlib
+import logging
 import sys
 from types import ModuleType
 
@@ -16,6 +17,8 @@ import anyio
 import anyio.to_thread
 
 _limiter: anyio.CapacityLimiter | None = None
+RETRY = (0.1, 2.0)  # seconds: first and longest pause between tries of a failed import
+log = logging.getLogger("supervisor.imports")
 
 
 async def import_module(name: str) -> ModuleType:
@@ -27,6 +30,22 @@ async def import_module(name: str) -> ModuleType:
     module = await anyio.to_thread.run_sync(importlib.import_module, name, limiter=_limiter)
     settle()
     return module
+
+
+async def import_retrying(name: str, what: str) -> ModuleType:
+    """``import_module`` until it works. An import opens files; out of descriptors it fails
+    (``ImportError: ... Too many open files``) and would work a moment later: that costs
+    ``what`` a delay and one log line, never the supervisor."""
+    delay, failed = RETRY[0], 0
+    while True:
+        try:
+            return await import_module(name)
+        except (ImportError, OSError) as exc:
+            if failed == 0:
+                log.error("cannot load %s for %s yet: %s; trying again", name, what, exc)
+            failed += 1
+            await anyio.sleep(delay)
+            delay = min(delay * 2, RETRY[1])
 
 
 def settle() -> None:

@@ -6,6 +6,7 @@ long without a restart starts again with a fresh count and the shortest backoff.
 """
 
 import random
+import signal
 from collections import deque
 from dataclasses import dataclass
 from enum import Enum
@@ -20,11 +21,12 @@ from supervisor.durations import format_duration
 from supervisor.engine import GateEngine
 from supervisor.foreground import Finish, Foreground, Spawner
 from supervisor.gatespec import GateSpec
-from supervisor.processes import SpawnError
+from supervisor.processes import SpawnError, end_group
 from supervisor.readiness import ChildInfo, ChildStatus, Event, Phase, describe_exit, holding
 from supervisor.state import StateStore
 
 log = logs.get()
+SPAWN_RETRY = 1.0  # seconds between tries when spawning failed for want of descriptors
 
 
 class Action(Enum):
@@ -92,8 +94,10 @@ class AppLifecycle:
         app_probe: GateSpec | None,
         tg: anyio.abc.TaskGroup,
         finish: Finish,
+        stop_timeout: float = 10.0,
     ) -> None:
         self._argv = argv
+        self._stop_timeout = stop_timeout
         self._store = store
         self._spawner = spawner
         self._foreground = foreground
@@ -155,14 +159,20 @@ class AppLifecycle:
 
     async def _run_once(self) -> int | None:
         """Spawn the app and wait for its exit status; None when it could not be started."""
-        if self._stopping():  # cancellation only lands at an await: check before spawning
-            return None
-        try:
-            child = self._spawner.spawn(self._argv)
-        except SpawnError as exc:
-            log.error("%s; check SUPERVISOR_COMMAND or the command after --", exc)
-            self._finish(exitcodes.COMMAND_NOT_FOUND)
-            return None
+        while True:
+            if self._stopping():  # cancellation only lands at an await: check before spawning
+                return None
+            try:
+                child = self._spawner.spawn(self._argv)
+                break
+            except SpawnError as exc:
+                if not exc.transient:
+                    log.error("%s; check SUPERVISOR_COMMAND or the command after --", exc)
+                    self._finish(exitcodes.COMMAND_NOT_FOUND)
+                    return None
+                # out of descriptors or processes for a moment: that is no reason to give up
+                log.error("%s; trying again in %s", exc, format_duration(SPAWN_RETRY))
+                await anyio.sleep(SPAWN_RETRY)
         self._foreground.add(child, is_app=True)
         self._pid = child.pid
         log.info("started %s (pid %d)", self._argv[0], child.pid)
@@ -178,8 +188,12 @@ class AppLifecycle:
         how = describe_exit(code) + gunicorn.explain_exit(code, self._argv)
         if self._stopping():
             log.info("the app (pid %d) exited with %s", child.pid, how)
+            # the stop is over only when what the app left in its group is gone too
+            await end_group(child, signal.SIGTERM, self._stop_timeout)
         else:
             log.error("the app (pid %d) exited on its own with %s", child.pid, how)
+            # a restart need not wait for the leftovers: the new app gets a group of its own
+            self._tg.start_soon(end_group, child, signal.SIGTERM, self._stop_timeout, name="app group leftovers")
         self._foreground.remove(child)
         return code
 

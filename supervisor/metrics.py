@@ -6,13 +6,29 @@ attempts, verdicts and phases are read off. prometheus-client is imported only w
 supervisor is already listening, since it is not needed to answer /healthz.
 """
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
-from prometheus_client.exposition import choose_encoder
+from collections.abc import Iterator
 
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
+
+from supervisor import logs
 from supervisor.checks import CheckState
-from supervisor.readiness import Phase, Snapshot, decide
+from supervisor.readiness import Phase, Snapshot, is_ready
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class _DroppedLogLines(Collector):
+    """Read when /metrics is rendered: the log writer counts on its own, beside the state store."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "supervisor_log_lines_dropped",
+            "log lines dropped because stderr did not take them in time (a stalled log pipe)",
+            value=logs.dropped_lines(),
+        )
 
 
 class Metrics:
@@ -22,6 +38,7 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.ready = Gauge("supervisor_ready", "1 when /readyz answers 200", registry=r)
+        r.register(_DroppedLogLines())
         self.gate_up = Gauge("supervisor_gate_up", "1 when the gate passes", ["gate"], registry=r)
         self.checks = Counter(
             "supervisor_gate_checks",
@@ -54,6 +71,8 @@ class Metrics:
     def observe(self, before: Snapshot, after: Snapshot) -> None:
         checks: list[tuple[CheckState | None, CheckState]] = [(before.check(c.name), c) for c in after.checks]
         for old, new in checks:
+            if old is new and before is not after:
+                continue  # states are immutable: the same object is the same state (one change: one check)
             if new.skipped_because:
                 continue  # not checked: neither up nor down
             self.gate_up.labels(new.name).set(1 if new.status == "pass" else 0)
@@ -71,7 +90,7 @@ class Metrics:
                 self.milestone.labels(milestone).set(at - timeline.started)
         for phase in Phase:
             self.phase.labels(phase.value).set(1 if phase is after.phase else 0)
-        self.ready.set(1 if decide(after).ready else 0)
+        self.ready.set(1 if is_ready(after) else 0)
         if after.child.restarts > before.child.restarts:
             self.restarts.inc(after.child.restarts - before.child.restarts)
 

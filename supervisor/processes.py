@@ -14,17 +14,25 @@ cannot disturb anything else in the process (a test runner, say).
 
 import contextlib
 import ctypes
+import errno
 import os
+import resource
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import ContextVar
+from functools import partial
 from typing import IO, Any
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 from supervisor import logs
+from supervisor.foreground import Process
+from supervisor.redaction import redact_text
+from supervisor.signals import SignalInbox
 
 log = logs.get("processes")
 
@@ -35,6 +43,8 @@ PR_SET_CHILD_SUBREAPER = 36
 # every process it starts.
 APP_ONLY_VARIABLES = ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir")
 _withheld: dict[str, str] = {}
+TRANSIENT_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.ENOMEM, errno.ENOBUFS})
+GROUP_POLL = 0.02  # seconds between looks at a process group we cannot wait for
 _current: ContextVar["ProcessTable | None"] = ContextVar("process_table", default=None)
 
 Redirect = int | IO[Any] | None
@@ -55,9 +65,10 @@ def child_environ() -> dict[str, str]:
 class SpawnError(Exception):
     """The command could not be started at all (not found, not executable)."""
 
-    def __init__(self, message: str, *, not_found: bool = False) -> None:
+    def __init__(self, message: str, *, not_found: bool = False, transient: bool = False) -> None:
         super().__init__(message)
         self.not_found = not_found
+        self.transient = transient  # out of descriptors or processes: may work a moment later
 
 
 def become_subreaper() -> bool:
@@ -119,11 +130,80 @@ class ManagedProcess:
     def kill_group(self) -> None:
         self.signal_group(signal.SIGKILL)
 
+    def group_alive(self) -> bool:
+        """Whether anything is left in the process group this process led (itself included)."""
+        return group_alive(self.pid)
+
+
+def _signal_group_quietly(pgid: int, signum: int) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(pgid, signum)
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs. ``killpg(pgid, 0)`` alone counts zombies,
+    which wait for whoever reaps them (us as PID 1, or an init that may take its time): they are
+    looked up in ``/proc`` only when the kernel says the group is there at all."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a member we may not signal (setuid): there, but out of our reach
+        return True
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # no /proc, or out of descriptors: trust the kernel's answer
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rpartition(b")")[2].split()
+        except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
+            continue
+        except OSError:  # out of descriptors, say: trust the kernel's answer
+            return True
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
+
+
+async def end_group(process: Process, signum: int, timeout: float) -> int | None:
+    """What the process left behind in its group, after it exited: ``signum`` to the group now,
+    SIGKILL once ``timeout`` has passed. A shell's background job, a daemon that did not change
+    its session: each would otherwise outlive the app, once per restart.
+
+    Returns the signal that ended the group's last members (None when nothing was left). The
+    members are not our children unless we are PID 1 or a subreaper, so there is no exit status
+    to wait for: the group is polled until it is empty.
+    """
+    if not process.group_alive():
+        return None
+    log.warning(
+        "pid %d exited but left processes in its group: %s to them", process.pid, signal.Signals(signum).name
+    )
+    process.signal_group(signum)
+    with anyio.move_on_after(timeout):
+        while process.group_alive():
+            await anyio.sleep(GROUP_POLL)
+        return signum
+    if process.group_alive():
+        log.warning("processes of pid %d's group still there after %s: SIGKILL", process.pid, f"{timeout:g}s")
+        process.kill_group()
+        return signal.SIGKILL
+    return signum
+
 
 class ProcessTable:
-    def __init__(self, *, adopt_orphans: bool) -> None:
+    def __init__(self, *, adopt_orphans: bool, child_nofile: tuple[int, int] | None = None) -> None:
         self.adopt_orphans = adopt_orphans
+        # the descriptor limits to give back to every child, when the supervisor raised its own
+        # (``fdlimit``); set between fork and exec, so that no child ever runs with ours
+        self._preexec = partial(resource.setrlimit, resource.RLIMIT_NOFILE, child_nofile) if child_nofile else None
         self._managed: dict[int, ManagedProcess] = {}
+        self._groups: set[int] = set()  # every group we started that may still have members
+        self._turn = anyio.Lock()
 
     def spawn(
         self,
@@ -143,13 +223,60 @@ class ProcessTable:
                 start_new_session=True,
                 close_fds=True,
                 env=child_environ() if _withheld else None,
+                preexec_fn=self._preexec,  # a C function: nothing of Python runs in the child
             )
-        except OSError as exc:
+        except (OSError, subprocess.SubprocessError) as exc:  # out of descriptors too: reported, never raised
             not_found = isinstance(exc, FileNotFoundError)
-            raise SpawnError(f"cannot start {argv[0]!r}: {exc.strerror or exc}", not_found=not_found) from None
+            transient = isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            # the program's name is from outside: masked on its own, our words and errno's text not
+            shown = redact_text(argv[0]) if argv else ""
+            raise SpawnError(f"cannot start {shown!r}: {why}", not_found=not_found, transient=transient) from None
         process = ManagedProcess(popen)
         self._managed[process.pid] = process
+        self._groups.add(process.pid)
         return process
+
+    async def spawn_in_turn(
+        self,
+        argv: Sequence[str],
+        *,
+        stdin: Redirect = None,
+        stdout: Redirect = None,
+        stderr: Redirect = None,
+    ) -> ManagedProcess:
+        """``spawn``, one caller at a time with a pass through the event loop before each.
+
+        A fork and exec costs a millisecond or two on the loop; six hundred ``cmd:`` gates starting
+        at once would spawn back to back for a second, and the signal reader (a SIGTERM) would
+        wait behind all of them. In turn, at most one spawn runs between two looks at the loop's
+        other work. Nothing awaits after the spawn: a cancelled caller never loses its process.
+        """
+        async with self._turn:
+            await anyio.lowlevel.checkpoint()
+            return self.spawn(argv, stdin=stdin, stdout=stdout, stderr=stderr)
+
+    def stop_everything(self, timeout: float, stop_now: Callable[[], bool] = lambda: False) -> None:
+        """The last act before the supervisor exits, whatever made it exit (a bug included): every
+        process group it started that still has members gets SIGTERM, then SIGKILL after
+        ``timeout`` or as soon as ``stop_now()`` says so (a second stop signal). Synchronous on
+        purpose: it must work when the event loop itself has failed."""
+        groups = [g for g in self._groups if group_alive(g)]
+        if not groups:
+            return
+        log.warning("stopping %d process group(s) left running: SIGTERM, SIGKILL after %gs", len(groups), timeout)
+        for pgid in groups:
+            _signal_group_quietly(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not stop_now():
+            self.reap()
+            groups = [g for g in groups if group_alive(g)]
+            if not groups:
+                return
+            time.sleep(GROUP_POLL)
+        for pgid in groups:
+            _signal_group_quietly(pgid, signal.SIGKILL)
+        self.reap()
 
     def reap(self) -> None:
         """Collect every exited child now; deliver managed ones, discard orphans."""
@@ -163,7 +290,7 @@ class ProcessTable:
                     return
                 process = self._managed.pop(pid, None)
                 if process is not None:
-                    process._deliver(status)
+                    self._delivered(process, status)
                 else:
                     log.debug("reaped orphan pid %d (status %d)", pid, status)
         for pid, process in list(self._managed.items()):
@@ -172,19 +299,34 @@ class ProcessTable:
             except ChildProcessError:  # someone else waited for it: its status is lost
                 log.warning("exit status of pid %d was taken by another waiter", pid)
                 self._managed.pop(pid, None)
-                process._deliver(255 << 8)
+                self._delivered(process, 255 << 8)
                 continue
             if done:
                 self._managed.pop(pid, None)
-                process._deliver(status)
+                self._delivered(process, status)
 
-    async def serve(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Reap on every SIGCHLD, for as long as the supervisor lives."""
-        with anyio.open_signal_receiver(signal.SIGCHLD) as signals:
-            self.reap()  # whatever exited before the handler was in place
-            task_status.started()
-            async for _ in signals:
-                self.reap()
+    def _delivered(self, process: ManagedProcess, status: int) -> None:
+        if not group_alive(process.pid):  # the usual case: nothing of it is left to stop later
+            self._groups.discard(process.pid)
+        process._deliver(status)
+
+    async def serve(
+        self,
+        inbox: SignalInbox,
+        other: Callable[[int], None],
+        *,
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Be the inbox's one reader for as long as the supervisor lives: every SIGCHLD reaps
+        (one stands for any number of exits), every other kind goes to ``other``."""
+        self.reap()  # whatever exited before: children inherited across exec, say
+        task_status.started()
+        async for batch in inbox.receive():
+            for signum in batch:
+                if signum == signal.SIGCHLD:
+                    self.reap()
+                else:
+                    other(signum)
 
 
 def make_current(table: ProcessTable) -> None:
@@ -200,13 +342,15 @@ def current() -> ProcessTable:
 
 
 @contextlib.asynccontextmanager
-async def managed(*, adopt_orphans: bool) -> AsyncIterator[ProcessTable]:
-    """A process table with its reaper running, current for every task started inside."""
+async def managed(
+    *, adopt_orphans: bool, inbox: SignalInbox, other: Callable[[int], None]
+) -> AsyncIterator[ProcessTable]:
+    """A process table reading ``inbox`` (``serve``), current for every task started inside."""
     table = ProcessTable(adopt_orphans=adopt_orphans)
     token = _current.set(table)
     try:
         async with anyio.create_task_group() as tg:
-            await tg.start(table.serve)
+            await tg.start(table.serve, inbox, other)
             try:
                 yield table
             finally:

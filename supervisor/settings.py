@@ -10,6 +10,7 @@ the same way and validated by their own models.
 """
 
 import os
+import re
 import shlex
 import shutil
 import tomllib
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import annotated_types
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, WithJsonSchema
 
 from supervisor import cmdline, graph, gunicorn, kinds
 from supervisor.checks import task_check_name
@@ -31,11 +32,13 @@ from supervisor.gatespec import (
     GateUrlError,
     build_gate,
     resolve_env_url,
+    shown_command,
+    skip_reason,
     skipped_gate,
 )
 from supervisor.kinds import ACCEPTED_URLS
-from supervisor.redaction import redact_text, register
-from supervisor.secretfiles import SecretFileError
+from supervisor.redaction import redact_text, register, shorten
+from supervisor.secretfiles import NotRegularError, SecretFileError, read_regular
 from supervisor.secretfiles import read as read_secret
 from supervisor.urlparts import mask_unparsed, secrets_in_text
 
@@ -51,13 +54,34 @@ Duration = Annotated[
 ]
 
 
-def _whole_number(value: object) -> object:
-    if isinstance(value, bool):  # TOML's true would otherwise pass as 1
-        raise ValueError("a whole number, not true/false")
-    return value
+_ASCII_WHOLE = re.compile(r"\s*[0-9]+\s*", re.ASCII)
+
+
+def _from_file(info: ValidationInfo) -> bool:
+    context = info.context or {}
+    return info.field_name in context.get("file_keys", ())
+
+
+def _whole_number(value: object, info: ValidationInfo) -> object:
+    """One rule for every number: a TOML integer in the file (not 9000.0, not "9000", not true),
+    ASCII digits in a string (not Arabic-Indic digits, 9_000 or +9000, which int() would take)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and not _from_file(info) and _ASCII_WHOLE.fullmatch(value):
+        return int(value)
+    raise ValueError("a whole number")
+
+
+def _boolean(value: object, info: ValidationInfo) -> object:
+    """A TOML boolean in the file (not "yes", not 1); a string elsewhere, read by pydantic."""
+    if value is None or isinstance(value, bool) or (isinstance(value, str) and not _from_file(info)):
+        return value
+    raise ValueError("true or false")
 
 
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+Boolean = Annotated[bool, BeforeValidator(_boolean)]
+_TOML_TYPES = {int: "a TOML integer", bool: "a TOML boolean, unquoted"}
 
 
 def _name_list(value: object) -> object:
@@ -146,7 +170,7 @@ class Settings(BaseModel):
     on_restart_limit: Literal["exit", "degraded"] = Field(
         "exit", description="`exit` with the app's last code, or `degraded`: stay up, not ready"
     )
-    subreaper: bool = Field(
+    subreaper: Boolean = Field(
         False, description="reap orphans as a child subreaper even when not PID 1 (PR_SET_CHILD_SUBREAPER)"
     )
     app_probe: str | None = Field(
@@ -172,8 +196,8 @@ class GateSettings(BaseModel):
         json_schema_extra={"accepted": "the path of a file that holds the URL"},
     )
     timeout: Duration = Field(5.0, description="limit for one attempt, whatever hangs")
-    critical: bool = Field(True, description="a non-critical gate is reported but never holds readiness")
-    startup_only: bool | None = Field(
+    critical: Boolean = Field(True, description="a non-critical gate is reported but never holds readiness")
+    startup_only: Boolean | None = Field(
         None, description="not re-checked once it passed; default true for cmd: and config:, else false"
     )
     failure_threshold: WholeNumber = Field(
@@ -213,6 +237,12 @@ class FileSchema(BaseModel):
     model_config = ConfigDict(extra="forbid", title="container-supervisor configuration")
 
 
+def _bases(annotation: Any) -> tuple[Any, ...]:
+    """The types an annotation stands for: ``int`` for ``int``, ``bool`` for ``Boolean | None``."""
+    found = [annotation, *get_args(annotation)]
+    return tuple(get_args(t)[0] if get_origin(t) is Annotated else t for t in found)
+
+
 def _listed(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
@@ -231,6 +261,7 @@ def accepted(model: type[BaseModel], name: str, pydantic_msg: str = "a valid val
             return str(meta.json_schema["description"])
     annotation = field.annotation
     choices = [a for a in get_args(annotation) if a is not type(None)]
+    bases = [get_args(c)[0] if get_origin(c) is Annotated else c for c in choices]  # Boolean | None
     for choice in choices:  # an optional documented type: Duration | None
         for meta in getattr(choice, "__metadata__", ()):
             if isinstance(meta, WithJsonSchema) and meta.json_schema and "description" in meta.json_schema:
@@ -240,7 +271,7 @@ def accepted(model: type[BaseModel], name: str, pydantic_msg: str = "a valid val
     literal = next((c for c in choices if get_origin(c) is Literal), None)
     if literal is not None:
         return _listed([str(c) for c in get_args(literal)])
-    if annotation is bool or bool in choices:
+    if annotation is bool or bool in bases:
         return "true or false"
     if annotation is int:
         low = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
@@ -327,11 +358,14 @@ def _validate(
     problems: list[str],
     *,
     unknown: Callable[[str, str], str],
+    file_path: str | None = None,
 ) -> M | None:
     """``values`` validated by ``model``, or None with one problem line per setting: where it was
-    given, what it was, and what the field accepts (``unknown(origin, key)`` words an extra key)."""
+    given, what it was, and what the field accepts (``unknown(origin, key)`` words an extra key).
+    Values whose origin is in the file at ``file_path`` must have the field's TOML type."""
+    file_keys = frozenset(k for k, o in origins.items() if file_path and o.startswith(f"{file_path}: "))
     try:
-        return model.model_validate(values)
+        return model.model_validate(values, context={"file_keys": file_keys})
     except ValidationError as exc:
         reported: set[str] = set()
         for err in exc.errors():
@@ -343,15 +377,19 @@ def _validate(
             if err["type"] == "extra_forbidden":
                 problems.append(unknown(origin, attr))
             else:
-                problems.append(f"{origin}={_show(values.get(attr))}: expected {accepted(model, attr, err['msg'])}")
+                wanted = accepted(model, attr, err["msg"])
+                field = model.model_fields.get(attr)
+                base = next((t for t in _TOML_TYPES if field and t in _bases(field.annotation)), None)
+                if attr in file_keys and base is not None:
+                    wanted += f" ({_TOML_TYPES[base]})"
+                problems.append(f"{origin}={_show(values.get(attr))}: expected {wanted}")
         return None
 
 
 def _show(value: Any) -> str:
     """A value for an error line: every known secret and any URL password masked, kept short."""
     text = value if isinstance(value, str) else repr(value)
-    text = redact_text(mask_unparsed(text))
-    return text if len(text) <= 200 else text[:199] + "…"
+    return shorten(mask_unparsed(text), 200)  # masked whole, then cut
 
 
 def _nul_keys(value: Any, key: str = "") -> list[str]:
@@ -367,12 +405,13 @@ def _nul_keys(value: Any, key: str = "") -> list[str]:
 
 def _read_file(path: str) -> dict[str, Any]:
     try:
-        with open(path, "rb") as fh:
-            values = tomllib.load(fh)
+        values = tomllib.loads(read_regular(path).decode("utf-8"))  # a FIFO must not hang us
     except FileNotFoundError:
         raise ConfigError(
             [f"{CONFIG_ENV} / --config: file {path} does not exist; give an existing TOML file"]
         ) from None
+    except NotRegularError as exc:
+        raise ConfigError([f"{CONFIG_ENV} / --config: {exc}; give a TOML file"]) from None
     except OSError as exc:
         raise ConfigError([f"{CONFIG_ENV} / --config: cannot read {path}: {exc.strerror}"]) from None
     except tomllib.TOMLDecodeError as exc:
@@ -471,7 +510,14 @@ def _gather_prestart(
         if "command" not in values:
             problems.append(f"{first} is set but the task has no command; set {PRESTART_PREFIX}{name.upper()}")
             continue
-        model = _validate(TaskSettings, values, origins, problems, unknown=_unknown_in("pre-start task", TaskSettings))
+        model = _validate(
+            TaskSettings,
+            values,
+            origins,
+            problems,
+            unknown=_unknown_in("pre-start task", TaskSettings),
+            file_path=file_path,
+        )
         if model is None:
             continue
         command = model.command
@@ -521,6 +567,7 @@ def _build_gates(
     problems: list[str],
     written_after: dict[str, tuple[str, ...] | None],
     after_origins: dict[str, str],
+    file_path: str | None = None,
 ) -> list[GateSpec]:
     specs: list[GateSpec] = []
     for name in sorted(gathered):
@@ -540,14 +587,15 @@ def _build_gates(
         if "url" in values and "url_file" in values:
             problems.append(f"{origins['url']} and {origins['url_file']} both give the gate's URL; keep one")
             continue
-        model = _validate(GateSettings, values, origins, problems, unknown=_unknown_in("gate", GateSettings))
+        model = _validate(
+            GateSettings, values, origins, problems, unknown=_unknown_in("gate", GateSettings), file_path=file_path
+        )
         if model is None:
             continue
         written_after[name] = tuple(model.after) if model.after is not None else None
-        written = model.url if model.url is not None else f"(read from {model.url_file})"
-        if model.only_if_set and not environ.get(model.only_if_set):
-            specs.append(skipped_gate(name, written, model.only_if_set, critical=model.critical))
-            continue
+        # A skipped gate is read, validated and its secrets registered like any other; it is only
+        # not checked. Only an env:VAR whose VAR is unset as well cannot be built (no URL at all).
+        skip = model.only_if_set if model.only_if_set and not _is_set(environ, model.only_if_set) else None
         try:
             if model.url_file is not None:
                 url = read_secret(model.url_file)
@@ -555,25 +603,47 @@ def _build_gates(
                     raise GateUrlError("a URL file holds the URL itself, not an env: reference")
             else:
                 assert model.url is not None
+                if skip and model.url.startswith("env:") and not _env_url_given(model.url, environ):
+                    specs.append(
+                        skipped_gate(
+                            name,
+                            model.url,
+                            skip,
+                            timeout=model.timeout,
+                            critical=model.critical,
+                            startup_only=model.startup_only,
+                            failure_threshold=model.failure_threshold,
+                        )
+                    )
+                    continue
                 url = resolve_env_url(model.url, environ)
-            specs.append(
-                build_gate(
-                    name,
-                    url,
-                    timeout=model.timeout,
-                    critical=model.critical,
-                    startup_only=model.startup_only,
-                    failure_threshold=model.failure_threshold,
-                )
+            spec = build_gate(
+                name,
+                url,
+                timeout=model.timeout,
+                critical=model.critical,
+                startup_only=model.startup_only,
+                failure_threshold=model.failure_threshold,
             )
+            specs.append(replace(spec, skipped_because=skip_reason(skip)) if skip else spec)
         except SecretFileError as exc:
             problems.append(f"{origins['url_file']}: {exc}")
         except GateUrlError as exc:
             if model.url_file is not None:  # never show what the file holds
-                problems.append(f"{origins['url_file']}={model.url_file}: the URL in the file: {exc}")
+                problems.append(f"{origins['url_file']}={_show(model.url_file)}: the URL in the file: {exc}")
             else:
                 problems.append(f"{origins['url']}={_show(model.url)}: {exc}")
     return specs
+
+
+def _is_set(environ: Mapping[str, str], name: str) -> bool:
+    """Set and not empty: a value of blanks is a variable someone forgot to fill in."""
+    return bool(environ.get(name, "").strip())
+
+
+def _env_url_given(url: str, environ: Mapping[str, str]) -> bool:
+    var = url[4:].strip()
+    return bool(var) and (_is_set(environ, var) or _is_set(environ, var + "_FILE"))
 
 
 def _app_probe(
@@ -619,6 +689,8 @@ def _case_duplicates(environ: Mapping[str, str]) -> list[str]:
 
 def _missing_program(argv: Sequence[str], origin: str) -> list[str]:
     """One problem line when ``argv[0]`` cannot be executed, looked up as the spawn will."""
+    if not argv:
+        return []
     program = argv[0]
     if "\x00" in program:
         return [f"{origin}: the command holds a NUL byte"]
@@ -626,10 +698,10 @@ def _missing_program(argv: Sequence[str], origin: str) -> list[str]:
         if os.path.isfile(program) and os.access(program, os.X_OK):
             return []
         why = "is not an executable file" if os.path.exists(program) else "does not exist"
-        return [f"{origin}: {program!r} {why}; fix the path"]
+        return [f"{origin}: {redact_text(program)!r} {why}; fix the path"]
     if shutil.which(program) is not None:
         return []
-    return [f"{origin}: {program!r} is not found on PATH; install it or give its full path"]
+    return [f"{origin}: {redact_text(program)!r} is not found on PATH; install it or give its full path"]
 
 
 def load_config(
@@ -664,12 +736,13 @@ def load_config(
         {name: v.origin for name, v in merged.items()},
         problems,
         unknown=lambda _origin, key: f"{path}: unknown key {key!r}; see `supervisor config --schema`",
+        file_path=path,
     )
 
     written_after: dict[str, tuple[str, ...] | None] = {}
     graph_origins: dict[str, str] = {}
     gathered = _gather_gates(file_gates, path, environ, problems)
-    gates = _build_gates(gathered, environ, problems, written_after, graph_origins)
+    gates = _build_gates(gathered, environ, problems, written_after, graph_origins, path)
     prestart = _gather_prestart(file_prestart, path, environ, problems)
     graph_origins.update({t.name: t.source for t in prestart})
     if not problems:
@@ -700,6 +773,12 @@ def load_config(
         register(s for arg in argv for s in secrets_in_text(arg))
         if check_programs and argv:
             problems += _missing_program(argv, command_source)
+        daemon = gunicorn.daemon_mode(argv, environ)
+        if daemon is not None:
+            problems.append(
+                f"{command_source}: {daemon} runs gunicorn as a daemon, which leaves the supervisor at once "
+                "and serves on unsupervised; remove it (gunicorn stays in the foreground)"
+            )
         app_probe, probe_source = _app_probe(settings, merged, argv, problems)
         known = {(PREFIX + n).upper() for n in Settings.model_fields} | {CONFIG_ENV}
         for var in sorted(environ):
@@ -710,10 +789,13 @@ def load_config(
         raise ConfigError(problems)
     # Every secret is registered only now: a command line parsed before another gate's URL may
     # still hold that URL's password, so the shown forms are masked here, once, for all outputs.
-    gates = [replace(g, display=redact_text(g.display)) for g in gates]
+    gates = [
+        replace(g, display="cmd:" + shown_command(g.argv) if g.kind == "cmd" else redact_text(g.display))
+        for g in gates
+    ]
     if app_probe is not None:
         app_probe = replace(app_probe, display=redact_text(app_probe.display))
-    prestart = tuple(replace(t, display=redact_text(shlex.join(t.argv))) for t in prestart)
+    prestart = tuple(replace(t, display=shown_command(t.argv)) for t in prestart)
     return Config(
         settings=settings,
         gates=tuple(gates),

@@ -93,7 +93,8 @@ class StartupSequence:
         """Exit (and return False) or go on degraded (and return True), per ON_STARTUP_TIMEOUT."""
         reasons = "; ".join(f"{c.name}: {c.reason}" for c in culprits)
         if self._exit_on_failure:
-            log.error("%s: %s; exiting (SUPERVISOR_ON_STARTUP_TIMEOUT=exit)", what, reasons)
+            # our words around reasons masked where they were made: shown as they are
+            log.error("%s: %s; exiting (SUPERVISOR_ON_STARTUP_TIMEOUT=exit)", logs.Shown(what), logs.Shown(reasons))
             self._finish(exitcodes.UNAVAILABLE)
             return False
         return True
@@ -117,7 +118,7 @@ class StartupSequence:
         if self._store.phase is Phase.STOPPING:
             return
         if self._startup_failed(f"pre-start task {task.name} failed", (self._store.get(name),)):
-            log.warning("degraded: pre-start task %s %s; the app will not be started", task.name, error)
+            log.warning("degraded: pre-start task %s %s; the app will not be started", task.name, logs.Shown(error))
             self._gave_up = True
             self._store.apply(Event.GAVE_UP)
 

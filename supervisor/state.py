@@ -14,7 +14,7 @@ import anyio
 
 from supervisor.checks import CheckState, Role, Status, restarted
 from supervisor.gatespec import GateSpec
-from supervisor.readiness import ChildInfo, ChildStatus, Event, Phase, Snapshot, Timeline, advance, decide
+from supervisor.readiness import ChildInfo, ChildStatus, Event, Phase, Snapshot, Timeline, advance, is_ready
 
 Listener = Callable[[Snapshot, Snapshot], None]  # (before, after)
 
@@ -63,7 +63,7 @@ class StateStore:
             now=self._clock(),
             timeline=self._timeline,
         )
-        if self._timeline.ready is None and decide(snap).ready:
+        if self._timeline.ready is None and is_ready(snap):
             self._timeline = replace(self._timeline, ready=snap.now)
             snap = replace(snap, timeline=self._timeline)
         return snap

@@ -8,7 +8,6 @@ that at once (SIGQUIT excepted: it asks for a quick stop, not a kill).
 """
 
 import signal
-from collections.abc import AsyncIterator, Iterable
 
 import anyio
 import anyio.abc
@@ -43,13 +42,6 @@ class Stopper:
         self._drain_delay = drain_delay
         self._stop_timeout = stop_timeout
         self.stop_signal: int | None = None
-
-    async def handle(self, early: Iterable[int], signals: AsyncIterator[signal.Signals]) -> None:
-        """Act on the signals that came before the loop listened, then on every later one."""
-        for signum in early:
-            self.on_signal(signum)
-        async for signum in signals:
-            self.on_signal(signum)
 
     def on_signal(self, signum: int) -> None:
         name = signal.Signals(signum).name

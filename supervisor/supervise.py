@@ -11,13 +11,13 @@ the app exits for good, or a stop signal ends the run, the task group is cancell
 
 import os
 import random
-from collections.abc import Callable, Iterable
+import signal
 
 import anyio
 import anyio.abc
 
 from supervisor import exitcodes, lazyimport, logs, processes
-from supervisor.addresses import reachable
+from supervisor.addresses import url_host
 from supervisor.backoff import Backoff
 from supervisor.checks import CheckState, Role
 from supervisor.engine import GateEngine
@@ -28,7 +28,7 @@ from supervisor.observers import log_changes
 from supervisor.processes import ProcessTable
 from supervisor.readiness import Snapshot
 from supervisor.settings import Config
-from supervisor.signals import HANDLED_SIGNALS
+from supervisor.signals import HANDLED_SIGNALS, STOP_SIGNALS, SignalInbox
 from supervisor.startup import StartupSequence, task_states
 from supervisor.state import StateStore, spec_state
 from supervisor.stopping import Stopper
@@ -45,6 +45,10 @@ def initial_checks(config: Config) -> list[CheckState]:
     return checks
 
 
+def _stop_signal_in(inbox: SignalInbox) -> bool:
+    return any(signum in STOP_SIGNALS for signum in inbox.take())
+
+
 class _Exit:
     """The supervisor's exit code: the first part to decide it wins, and the run ends."""
 
@@ -59,8 +63,11 @@ class _Exit:
 
 
 class Supervisor:
-    def __init__(self, config: Config, *, early_signals: Callable[[], Iterable[int]] = tuple) -> None:
+    def __init__(
+        self, config: Config, *, inbox: SignalInbox | None = None, child_nofile: tuple[int, int] | None = None
+    ) -> None:
         self.config = config
+        self._child_nofile = child_nofile  # the descriptor limits children get (``fdlimit``)
         s = config.settings
         self.store = StateStore(initial_checks(config))
         self.store.subscribe(log_changes)
@@ -74,73 +81,91 @@ class Supervisor:
             max_connections=s.health_max_connections,
             reasons_for_loopback_only=s.health_reasons == "loopback",
         )
-        self._early_signals = early_signals  # read once our own handlers are installed
+        # ``cli`` installs its inbox at its first instant; in-process callers get one here
+        self._inbox = inbox
+        self.table: ProcessTable | None = None  # once running: what must not outlive us
 
     async def run(self) -> int:
-        with anyio.open_signal_receiver(*HANDLED_SIGNALS) as signals:
-            early = list(self._early_signals())  # from here on, every signal reaches `signals`
-            processes.withhold_app_only_variables()  # before prometheus-client is imported
-            lazyimport.settle()  # what start-up allocated stays: no collection walks it again
-            s = self.config.settings
-            try:
-                listener = await open_listener(s.health_host, s.health_port)
-            except OSError as exc:
-                log.error(
-                    "cannot listen on %s:%s: %s; set SUPERVISOR_HEALTH_HOST / SUPERVISOR_HEALTH_PORT to a free address",
-                    s.health_host,
-                    s.health_port,
-                    exc.strerror or exc,
-                )
-                return exitcodes.OS_ERROR
-            table = ProcessTable(adopt_orphans=processes.should_adopt_orphans(s.subreaper))
-            processes.make_current(table)  # tasks started below inherit it
-            async with anyio.create_task_group() as tg:
-                finish = _Exit(tg.cancel_scope)
-                foreground = Foreground()
-                stopper = Stopper(
-                    self.store,
-                    foreground,
-                    tg,
-                    finish,
-                    app_argv=self.config.command,
-                    drain_delay=s.drain_delay,
-                    stop_timeout=s.stop_timeout,
-                )
-                await tg.start(table.serve, name="reaper")
-                tg.start_soon(self.server.serve, listener, name="health server")
-                tg.start_soon(stopper.handle, early, signals, name="signals")
-                self._announce(table)
-                tg.start_soon(self._load_metrics, name="metrics")
-                tg.start_soon(self.engine.run, self.config.gates, True, name="gate engine")
-                startup = StartupSequence(
-                    store=self.store,
-                    tasks=self.config.prestart,
-                    spawner=table,
-                    foreground=foreground,
-                    finish=finish,
-                    startup_timeout=s.startup_timeout,
-                    on_startup_timeout=s.on_startup_timeout,
-                )
-                policy = RestartPolicy(
-                    s.restart,
-                    limit=s.restart_limit,
-                    window=s.restart_window,
-                    on_limit=s.on_restart_limit,
-                    backoff=self.backoff,
-                    rng=random.Random(),
-                )
-                app = AppLifecycle(
-                    self.config.command,
-                    store=self.store,
-                    spawner=table,
-                    foreground=foreground,
-                    policy=policy,
-                    engine=self.engine,
-                    app_probe=self.config.app_probe,
-                    tg=tg,
-                    finish=finish,
-                )
-                tg.start_soon(self._main, startup, app, name="main")
+        own_inbox = self._inbox is None
+        inbox = SignalInbox() if self._inbox is None else self._inbox
+        inbox.install((*HANDLED_SIGNALS, signal.SIGCHLD))
+        try:
+            return await self._run(inbox)
+        except Exception:
+            log.critical("internal error; please report it", exc_info=True)
+            return exitcodes.INTERNAL_ERROR
+        finally:
+            # no way out leaves the app (or a task) running: this runs after a bug too
+            if self.table is not None:
+                self.table.stop_everything(self.config.settings.stop_timeout, lambda: _stop_signal_in(inbox))
+            if own_inbox:
+                inbox.close()
+
+    async def _run(self, inbox: SignalInbox) -> int:
+        processes.withhold_app_only_variables()  # before prometheus-client is imported
+        lazyimport.settle()  # what start-up allocated stays: no collection walks it again
+        s = self.config.settings
+        try:
+            listener = await open_listener(s.health_host, s.health_port)
+        except OSError as exc:
+            log.error(
+                "cannot listen on %s:%s: %s; set SUPERVISOR_HEALTH_HOST / SUPERVISOR_HEALTH_PORT to a free address",
+                s.health_host,
+                s.health_port,
+                exc.strerror or exc,
+            )
+            return exitcodes.OS_ERROR
+        adopt = processes.should_adopt_orphans(s.subreaper)
+        table = self.table = ProcessTable(adopt_orphans=adopt, child_nofile=self._child_nofile)
+        processes.make_current(table)  # tasks started below inherit it
+        async with anyio.create_task_group() as tg:
+            finish = _Exit(tg.cancel_scope)
+            foreground = Foreground()
+            stopper = Stopper(
+                self.store,
+                foreground,
+                tg,
+                finish,
+                app_argv=self.config.command,
+                drain_delay=s.drain_delay,
+                stop_timeout=s.stop_timeout,
+            )
+            # the inbox's one reader: reaps on SIGCHLD, acts on every other signal, early ones first
+            await tg.start(table.serve, inbox, stopper.on_signal, name="signals and reaper")
+            tg.start_soon(self.server.serve, listener, name="health server")
+            self._announce(table)
+            tg.start_soon(self._load_metrics, name="metrics")
+            tg.start_soon(self.engine.run, self.config.gates, True, name="gate engine")
+            startup = StartupSequence(
+                store=self.store,
+                tasks=self.config.prestart,
+                spawner=table,
+                foreground=foreground,
+                finish=finish,
+                startup_timeout=s.startup_timeout,
+                on_startup_timeout=s.on_startup_timeout,
+            )
+            policy = RestartPolicy(
+                s.restart,
+                limit=s.restart_limit,
+                window=s.restart_window,
+                on_limit=s.on_restart_limit,
+                backoff=self.backoff,
+                rng=random.Random(),
+            )
+            app = AppLifecycle(
+                self.config.command,
+                store=self.store,
+                spawner=table,
+                foreground=foreground,
+                policy=policy,
+                engine=self.engine,
+                app_probe=self.config.app_probe,
+                tg=tg,
+                finish=finish,
+                stop_timeout=s.stop_timeout,
+            )
+            tg.start_soon(self._main, startup, app, name="main")
         return exitcodes.INTERNAL_ERROR if finish.code is None else finish.code
 
     @staticmethod
@@ -152,7 +177,7 @@ class Supervisor:
         s, c = self.config.settings, self.config
         log.info(
             "health endpoints on http://%s:%d/healthz /readyz /metrics; %d gate(s): %s",
-            reachable(s.health_host),
+            url_host(s.health_host),
             s.health_port,
             len(c.gates),
             ", ".join(f"{g.name}={g.display}" for g in c.gates) or "none",
@@ -177,7 +202,7 @@ class Supervisor:
         start = self.store.snapshot()
         self.store.subscribe(keep)
         await self.engine.wait_loaded()
-        module = await lazyimport.import_module("supervisor.metrics")
+        module = await lazyimport.import_retrying("supervisor.metrics", "/metrics")
         metrics = module.Metrics()
         metrics.observe(start, start)
         for before, after in pending:

@@ -355,6 +355,9 @@ def parse_postgres(url: str) -> UrlParts:
             value = _libpq_decode(value_raw, f"query parameter {key!r}")
             if key.lower() in SECRET_PARAMS:
                 secrets.append(value)
+            elif inner := secrets_in_text(value):  # options=-c%20password%3D...: encoded inside
+                spans.append((value_start, value_start + len(value_raw)))
+                secrets += inner
             if key not in LIBPQ_KEYWORDS:
                 raise UrlError(f"{key!r} is not a libpq connection parameter")
             options[key] = value
@@ -476,7 +479,7 @@ def parse_redis(url: str, default_ports: Mapping[str, int]) -> UrlParts:
             raise UrlError(f"query option {name!r} must be {wanted}") from None
         options[name] = values[0]
     db_path = unquote(path).replace("/", "")
-    if db_path and not db_path.isdigit():
+    if db_path and not (db_path.isascii() and db_path.isdigit()):
         raise UrlError("the path must be a database number, e.g. redis://cache:6379/0")
     return replace(parts, options=options)
 
@@ -505,7 +508,13 @@ _KEYWORD_SECRET = re.compile(
 def secrets_in_text(text: str) -> list[str]:
     """Secrets in one command-line word or setting: passwords of URLs in it (any scheme, read
     liberally, up to the next space and up to the end, since a quoted word may hold spaces) and
-    libpq ``password=`` keywords. Run once per value, at configuration time."""
+    libpq ``password=`` keywords, also where the text holds them percent-encoded
+    (``options=-c%20password%3D...``). Run once per value, at configuration time."""
+    decoded = unquote(text)  # one layer: each further one would be one more pass
+    return _secrets_in(text) + (_secrets_in(decoded) if decoded != text else [])
+
+
+def _secrets_in(text: str) -> list[str]:
     found: list[str] = []
     for count, match in enumerate(_URL_START.finditer(text)):
         if count == 16:  # a word with more URLs than that is not a command line; stay linear

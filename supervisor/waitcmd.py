@@ -52,15 +52,24 @@ async def wait_for(
 
 
 def report_json(snapshot: Snapshot, passed: bool) -> str:
+    """One entry per target as given, in that order, keyed by its name (``target1``, ...): a
+    target given twice is two entries, and two targets that show alike (``***``) stay apart."""
     doc = {
         "status": "pass" if passed else "fail",
-        "checks": {g.target: [check_json(g)] for g in snapshot.gates},
+        "checks": {g.name: [check_json(g)] for g in sorted(snapshot.gates, key=_position)},
     }
     return json.dumps(doc, indent=2) + "\n"
 
 
+def _position(state: CheckState) -> int:
+    """The place of a target on the command line, from its name ``target<N>``."""
+    digits = state.name.removeprefix("target")
+    return int(digits) if digits.isascii() and digits.isdigit() else 0
+
+
 def failures(snapshot: Snapshot) -> list[str]:
-    return [f"not ready: {g.target}: {g.reason}" for g in snapshot.gates if g.status is not Status.PASS]
+    ordered = sorted(snapshot.gates, key=_position)
+    return [f"not ready: {g.target}: {g.reason}" for g in ordered if g.status is not Status.PASS]
 
 
 def become(command: Sequence[str]) -> int:

@@ -11,6 +11,7 @@ import os
 import sys
 
 from supervisor.reasons import ReasonClass, of_os_error
+from supervisor.redaction import redact_text
 
 
 class GateFailure(Exception):
@@ -28,17 +29,28 @@ def connect_failure(prefix: str, exc: BaseException, otherwise: ReasonClass = Re
 
 
 def one_line(exc: BaseException, limit: int = 300) -> str:
-    """Collapse an exception to one short line (redaction happens where it is recorded)."""
+    """Collapse an exception to one short line, ``limit`` characters at most (cut with ``…``).
+
+    Its text from outside (the library's message, which may echo a URL or a server's reply) is
+    masked whole before anything is cut; the words of ours and the system's errno text
+    (``Connection refused``) are not masked, so a password that is one of them shows nothing."""
     if isinstance(exc, OSError) and isinstance(exc.__cause__, OSError):
         exc = exc.__cause__  # anyio's "All connection attempts failed" hides the useful errno
     ssl = sys.modules.get("ssl")  # TLS errors are OSErrors whose errno is the SSL error code
+    number = exc.errno if isinstance(exc, OSError) and not isinstance(exc, TimeoutError) else None
     if ssl is not None and isinstance(exc, ssl.SSLCertVerificationError):
-        return f"the server's TLS certificate could not be verified ({exc.verify_message})"[:limit]
-    if ssl is not None and isinstance(exc, ssl.SSLError):
+        text = f"the server's TLS certificate could not be verified ({redact_text(str(exc.verify_message))})"
+    elif ssl is not None and isinstance(exc, ssl.SSLError):
         reason = (exc.reason or "").lower().replace("_", " ")  # "WRONG_VERSION_NUMBER": plain HTTP?
-        return f"TLS failed: {reason or exc.strerror or type(exc).__name__}"[:limit]
-    if isinstance(exc, OSError) and isinstance(exc.errno, int) and exc.errno > 0 and not isinstance(exc, TimeoutError):
-        text = os.strerror(exc.errno)  # asyncio's "Connect call failed (...)" says less than errno
+        text = f"TLS failed: {redact_text(reason or exc.strerror or '') or type(exc).__name__}"
+    elif isinstance(number, int) and number > 0:
+        text = os.strerror(number)  # asyncio's "Connect call failed (...)" says less than errno
     else:
-        text = " ".join(str(exc).split()) or type(exc).__name__
+        # masked before its blanks are collapsed: a password may hold a tab or two spaces
+        text = " ".join(redact_text(str(exc)).split()) or type(exc).__name__
+    return _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` (masked already) cut to ``limit`` characters, as ``redaction.shorten`` cuts."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

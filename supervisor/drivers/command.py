@@ -9,7 +9,9 @@ The verdict is the exit status, the moment the command exits. Output is read unt
 whatever is already in the pipe; reading never waits for end-of-file, because a daemon the
 command started may hold the pipe open forever. Then the process group is killed, and so is
 any process that still holds the pipe's write end (a daemon that left the group with setsid):
-each attempt would otherwise leave one more behind. Only a bounded tail of output is kept.
+each attempt would otherwise leave one more behind. Only a bounded tail of output is kept; it is
+masked whole, its cut-off start included, before its last line is taken and cut to length, so
+no cut shows a piece of a password.
 """
 
 import os
@@ -24,6 +26,7 @@ from supervisor import processes
 from supervisor.drivers import GateFailure
 from supervisor.gatespec import GateSpec
 from supervisor.reasons import ReasonClass
+from supervisor.redaction import redact_tail, redact_text, shorten
 
 TAIL_BYTES = 4096
 
@@ -35,16 +38,22 @@ class _Tail:
         self._chunks: deque[bytes] = deque()
         self._size = 0
         self._limit = limit
+        self._cut = False
 
     def add(self, chunk: bytes) -> None:
         self._chunks.append(chunk)
         self._size += len(chunk)
         while self._size - len(self._chunks[0]) >= self._limit:
             self._size -= len(self._chunks.popleft())
+            self._cut = True
 
     def text(self) -> str:
-        data = b"".join(self._chunks)[-self._limit :]
-        return data.decode("utf-8", "replace")
+        """The tail, every secret masked (also what is left of one where the tail begins)."""
+        data = b"".join(self._chunks)
+        if len(data) <= self._limit and not self._cut:
+            return redact_text(data.decode("utf-8", "replace"))
+        data = data[-self._limit :].lstrip(bytes(range(0x80, 0xC0)))  # no half character first
+        return redact_tail(data.decode("utf-8", "replace"))
 
 
 async def _drain(fd: int, tail: _Tail) -> None:
@@ -87,8 +96,10 @@ def _kill_pipe_holders(fd: int) -> int:
 
 
 def last_line(text: str) -> str:
+    """The last non-blank line of ``text`` (already masked: see ``_Tail.text``), 200 characters
+    at most."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:200] if lines else ""
+    return shorten(lines[-1], 200) if lines else ""
 
 
 async def check(spec: GateSpec) -> str | None:
@@ -98,6 +109,7 @@ async def check(spec: GateSpec) -> str | None:
             spec.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
     except processes.SpawnError as exc:
+        # its message masks the program's name already (``processes.spawn``)
         raise GateFailure(str(exc), ReasonClass.MISSING if exc.not_found else ReasonClass.ERROR) from None
     fd = process.stdout_fd
     assert fd is not None

@@ -1,18 +1,20 @@
 """Config gate: the named environment variables must be set and not empty.
 
 Catches the commonest CI failure (a missing secret) with a message that names the variable,
-instead of a stack trace from deep inside the app.
+instead of a stack trace from deep inside the app. A value of blanks only counts as not set: it
+is what an empty template line (``SECRET_KEY= ``) leaves, and no app can use it.
 """
 
 from supervisor import processes
 from supervisor.drivers import GateFailure
 from supervisor.gatespec import GateSpec
 from supervisor.reasons import ReasonClass
+from supervisor.redaction import redact_text
 
 
 async def check(spec: GateSpec) -> str | None:
     environ = processes.child_environ()  # what the app will see
-    missing = [name for name in spec.variables if not environ.get(name)]
+    missing = [name for name in spec.variables if not environ.get(name, "").strip()]
     if missing:
-        raise GateFailure("not set or empty: " + ", ".join(missing), ReasonClass.MISSING)
+        raise GateFailure("not set or empty: " + ", ".join(redact_text(name) for name in missing), ReasonClass.MISSING)
     return None

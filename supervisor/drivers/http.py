@@ -20,6 +20,7 @@ from supervisor import __version__
 from supervisor.drivers import GateFailure, connect_failure, one_line
 from supervisor.gatespec import GateSpec
 from supervisor.reasons import ReasonClass
+from supervisor.redaction import redact_text
 
 _MAX_HEAD = 64 * 1024
 
@@ -94,7 +95,7 @@ async def check(spec: GateSpec) -> str | None:
         else:
             stream = await anyio.connect_tcp(spec.host, spec.port)
     except (OSError, ssl.SSLError) as exc:
-        raise connect_failure(f"cannot connect to {spec.host}:{spec.port}", exc) from None
+        raise connect_failure(f"cannot connect to {redact_text(spec.host)}:{spec.port}", exc) from None
     try:
         status = await _exchange(stream, _request(spec))
     except h11.ProtocolError as exc:

@@ -16,6 +16,7 @@ import anyio
 from supervisor.drivers import GateFailure, blocking
 from supervisor.gatespec import GateSpec
 from supervisor.reasons import ReasonClass
+from supervisor.redaction import redact_text
 
 MARGIN = 0.01  # seconds left of the attempt for the message, when the lookup takes it all
 
@@ -27,13 +28,15 @@ def _lookup(host: str) -> None:
 async def resolve(spec: GateSpec) -> None:
     """Every host name of ``spec`` resolves now, or ``GateFailure`` says which does not."""
     for host in spec.lookups:
+        shown = redact_text(host)  # from the URL: masked on its own, never with our words around it
         deadline = anyio.current_effective_deadline() - MARGIN
         with anyio.move_on_after(max(0.0, deadline - anyio.current_time())) as scope:
             try:
-                await blocking.run(f"lookup {spec.name} {host}", _lookup, host, what=f"the lookup of {host}")
+                await blocking.run(f"lookup {spec.name} {host}", _lookup, host, what=f"the lookup of {shown}")
             except socket.gaierror as exc:
-                raise GateFailure(f"the name {host} does not resolve: {exc.strerror or exc}", ReasonClass.DNS) from None
+                why = exc.strerror or redact_text(str(exc))  # the C library's own text, else the exception's
+                raise GateFailure(f"the name {shown} does not resolve: {why}", ReasonClass.DNS) from None
             except UnicodeError:
-                raise GateFailure(f"the name {host} is not a valid host name", ReasonClass.DNS) from None
+                raise GateFailure(f"the name {shown} is not a valid host name", ReasonClass.DNS) from None
         if scope.cancelled_caught:
-            raise GateFailure(f"no answer from the resolver for {host} within the attempt's timeout", ReasonClass.DNS)
+            raise GateFailure(f"no answer from the resolver for {shown} within the attempt's timeout", ReasonClass.DNS)

@@ -10,9 +10,15 @@ libraries rather than read from the text: first whether anything listens where l
 (the socket's errno says refused or unreachable), then libpq's own ``PQping``, which tells a
 server that is up from one that turns connections away because it is starting up, shutting down
 or in recovery (SQLSTATE 57P03). A login that got as far as a password needs neither: the server
-is up, and a ping would only log one more failed login there. When the URL asks for a primary
-(``target_session_attrs``), a server that is up but a standby is found by the same login without
-that demand. All of it runs only after a failure, within the attempt's deadline.
+is up. But the password was asked for before everything that can fail after it (the database,
+``options``, limits), so ``used_password`` alone cannot tell a wrong password (28P01) from a
+database that does not exist (3D000): the same login (host, port, user, password, TLS settings)
+is tried once more, to ``template1`` (which every cluster has), with no ``options`` and no
+startup parameters of the URL's. Taken, the password is right and the server turned the URL's
+own login away after it: ``rejected``, as a trust login is classed; refused after the password
+again, ``auth``. When the URL asks for a primary (``target_session_attrs``), a server that is up
+but a standby is found by the same login without that demand. All of it runs only after a
+failure, at most once each, within the attempt's deadline.
 """
 
 import math
@@ -63,11 +69,15 @@ async def _why_not_connected(spec: GateSpec, exc: psycopg.Error) -> ReasonClass:
     if pgconn.needs_password:  # the server asked for a password and the URL has none
         return ReasonClass.AUTH
     left = anyio.current_effective_deadline() - anyio.current_time() - MARGIN
+    if pgconn.used_password:
+        # the server asked for the password, so it is up and past its start-up (57P03 comes before
+        # authentication); what failed, the password or what the server checks after it?
+        with anyio.move_on_after(max(0.0, left)):
+            if await _accepts_without_session_attrs(spec):
+                return ReasonClass.NOT_READY
+            return ReasonClass.REJECTED if await _takes_the_password(spec, pgconn) else ReasonClass.AUTH
+        return ReasonClass.AUTH  # no time left to tell: as libpq's flag says
     with anyio.move_on_after(max(0.0, left)):
-        if pgconn.used_password:
-            # the server asked for the password, so it is up and past its start-up; no ping, which
-            # would only log one more failed login there
-            return ReasonClass.NOT_READY if await _accepts_without_session_attrs(spec) else ReasonClass.AUTH
         try:
             await _connect_where_libpq_tried(pgconn.host.decode(), pgconn.hostaddr.decode(), pgconn.port.decode())
         except OSError as error:
@@ -89,10 +99,39 @@ async def _why_not_connected(spec: GateSpec, exc: psycopg.Error) -> ReasonClass:
     return ReasonClass.ERROR
 
 
+# what the probe of a password leaves out or sets: everything sent in the startup packet that the
+# server checks only after authentication (unknown database, bad options or client_encoding),
+# each set explicitly so that libpq takes no value from the environment (PGOPTIONS...) either
+_PROBE_LOGIN = {"dbname": "template1", "options": "", "client_encoding": "", "target_session_attrs": "any"}
+_PROBE_DROPS = ("replication", "hostaddr", "host", "port", "user", "password", "load_balance_hosts")
+
+
+async def _takes_the_password(spec: GateSpec, failed: pq.abc.PGconn) -> bool:
+    """True when the host libpq last tried takes the failed login's user and password for
+    ``template1``, with a password asked for: the password is right, so the failure came after
+    authentication. False when it is refused again, or nothing can be told."""
+    params = {k: v for k, v in conninfo_to_dict(spec.url).items() if k not in _PROBE_DROPS}
+    login = {"host": failed.host, "hostaddr": failed.hostaddr, "port": failed.port, "user": failed.user}
+    params.update({k: v.decode() for k, v in login.items() if v})
+    if failed.password:  # the one libpq used: from the URL, PGPASSWORD or the password file
+        params["password"] = failed.password.decode()
+    params.update(_PROBE_LOGIN)
+    try:
+        conn = await psycopg.AsyncConnection.connect(
+            make_conninfo("", **params), connect_timeout=_connect_timeout(spec.timeout)
+        )
+    except psycopg.Error:
+        return False
+    try:
+        return conn.pgconn.used_password  # taken without a password (trust for template1) proves nothing
+    finally:
+        await conn.close()
+
+
 async def _connect_where_libpq_tried(host: str, hostaddr: str, port: str) -> None:
     """Connect to the address libpq last tried and hang up at once (the server logs nothing for a
     connection that sends no bytes); raises the socket's ``OSError``."""
-    number = int(port) if port.isdigit() else 5432
+    number = int(port) if port.isascii() and port.isdigit() else 5432
     if host.startswith(("/", "@")):  # a socket directory, or Linux's abstract namespace
         path = f"{host}/.s.PGSQL.{number}"
         stream: anyio.abc.ByteStream = await anyio.connect_unix("\0" + path[1:] if path.startswith("@") else path)

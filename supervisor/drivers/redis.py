@@ -5,10 +5,20 @@ that would multiply the attempt time and hide the real outcome, so the client ge
 ``Retry(NoBackoff(), 0)`` and our engine does the retrying, with jitter, under its own deadline.
 It also sends no ``CLIENT SETINFO``: a gate has nothing to tell the server about itself, and
 working out redis-py's own version (package metadata) would cost milliseconds on the event loop.
+
+``rediss://`` against a Redis without TLS: the ClientHello reaches Redis as an inline command,
+and Redis looks for its end with ``strchr``, which stops at the NUL bytes every ClientHello has
+in its first few: Redis waits for the rest of the "line" and never answers, and the handshake
+would only end at the attempt's timeout, as ``timeout``. So while a TLS handshake and ``PING``
+have not finished after ``PLAIN_AFTER``, a second, plain connection sends ``PING`` in RESP; a
+reply in RESP (``+PONG``, or an error line such as ``-NOAUTH``) means that the server speaks
+plain Redis there: class ``tls`` at once. A TLS server answers that plain ``PING`` with an alert
+or by closing, and the attempt goes on.
 """
 
 import inspect
 
+import anyio
 from redis import exceptions as errors
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -17,6 +27,7 @@ from redis.backoff import NoBackoff
 from supervisor.drivers import GateFailure, connect_failure, one_line
 from supervisor.gatespec import GateSpec
 from supervisor.reasons import ReasonClass, of_os_error
+from supervisor.redaction import redact_text
 
 # redis-py 8 replaced lib_name/lib_version (now deprecated) with driver_info
 _NO_CLIENT_INFO: dict[str, None] = (
@@ -36,7 +47,7 @@ async def check(spec: GateSpec) -> str | None:
         **_NO_CLIENT_INFO,
     )
     try:
-        if not await client.ping():
+        if not await _ping(client, spec):
             raise GateFailure("PING got no PONG", ReasonClass.PROTOCOL)
     except errors.RedisError as exc:
         raise GateFailure(f"PING failed: {one_line(exc)}", reason_class(exc)) from None
@@ -45,6 +56,54 @@ async def check(spec: GateSpec) -> str | None:
     finally:
         await client.aclose()
     return None
+
+
+PLAIN_AFTER = 0.2  # seconds of a rediss:// attempt (a quarter of the timeout at most) before asking in plain
+_RESP_REPLY = (b"+", b"-")  # the first byte of a RESP simple string or error: a reply to PING
+
+
+async def _ping(client: Redis, spec: GateSpec) -> bool:
+    """``PING``; over TLS, watched for a server that speaks plain Redis (see the module's docstring)."""
+    if not spec.url.startswith("rediss://"):
+        return bool(await client.ping())
+    kwargs = client.connection_pool.connection_kwargs
+    host, port = str(kwargs.get("host", "localhost")), int(kwargs.get("port", 6379))
+    plain = False
+    failure: errors.RedisError | OSError | None = None
+    pong = False
+    async with anyio.create_task_group() as tg:
+
+        async def watch() -> None:
+            nonlocal plain
+            await anyio.sleep(min(PLAIN_AFTER, spec.timeout / 4))
+            plain = await _speaks_plain_redis(host, port)
+            if plain:
+                tg.cancel_scope.cancel()  # the handshake would wait until the attempt's end
+
+        tg.start_soon(watch)
+        try:
+            pong = bool(await client.ping())
+        except (errors.RedisError, OSError) as exc:
+            failure = exc
+        tg.cancel_scope.cancel()
+    if plain:
+        raise GateFailure(
+            f"TLS failed: {redact_text(host)}:{port} answers in plain Redis, without TLS (a redis:// URL?)",
+            ReasonClass.TLS,
+        )
+    if failure is not None:
+        raise failure
+    return pong
+
+
+async def _speaks_plain_redis(host: str, port: int) -> bool:
+    """True when ``host:port`` answers a plain RESP ``PING`` with a RESP reply."""
+    try:
+        async with await anyio.connect_tcp(host, port) as stream:
+            await stream.send(b"*1\r\n$4\r\nPING\r\n")
+            return (await stream.receive(1))[:1] in _RESP_REPLY
+    except (OSError, anyio.EndOfStream, anyio.BrokenResourceError):
+        return False  # nothing there, or a TLS server that hung up on plain text
 
 
 # redis-py's exception classes, most specific first (each maps a server error code: LOADING, NOAUTH...)

@@ -8,12 +8,13 @@ import anyio
 
 from supervisor.drivers import connect_failure
 from supervisor.gatespec import GateSpec
+from supervisor.redaction import redact_text
 
 
 async def check(spec: GateSpec) -> str | None:
     try:
         stream = await anyio.connect_tcp(spec.host, spec.port)
     except OSError as exc:
-        raise connect_failure(f"cannot connect to {spec.host}:{spec.port}", exc) from None
+        raise connect_failure(f"cannot connect to {redact_text(spec.host)}:{spec.port}", exc) from None
     await stream.aclose()
     return None

@@ -6,11 +6,12 @@ number of probes costs the dependencies nothing.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from supervisor.checks import APP_PROCESS
 from supervisor.health import render
 from supervisor.readiness import Snapshot, decide, process_check, state_check
+from supervisor.redaction import shorten
 
 TEXT = "text/plain; charset=utf-8"
 HEALTH_JSON = "application/health+json"
@@ -31,11 +32,75 @@ def _text(status: int, body: str) -> Response:
     return Response(status, body.encode())
 
 
+OPENMETRICS = "application/openmetrics-text"
+FORMATS = ("json", "text")  # the values of ?format=
+# what /readyz can answer, in the server's order of preference: a tie of q-values goes to text
+READYZ_TYPES = ("text/plain", HEALTH_JSON, "application/json")
+METRICS_TYPES = ("text/plain", OPENMETRICS)
+
+
+def _ranges(accept: str) -> list[tuple[str, str, float, str]]:
+    """The media ranges of an ``Accept`` value: (type, subtype, q, the range as written); a
+    range that is not ``type/subtype`` or whose q is not a number from 0 to 1 is left out."""
+    ranges = []
+    for part in accept.split(","):
+        media, *params = part.split(";")
+        kind, slash, sub = media.strip().lower().partition("/")
+        if not slash or not kind or not sub or (kind == "*" and sub != "*"):
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = -1.0
+        if 0.0 <= q <= 1.0:
+            ranges.append((kind, sub, q, part.strip()))
+    return ranges
+
+
+def negotiate(accept: str, offers: tuple[str, ...]) -> tuple[str, str]:
+    """(the offer to answer with, the range of ``accept`` that chose it, "" for a wildcard).
+
+    Each offer takes the q of the most specific range that matches it (RFC 9110, section
+    12.5.1); the highest q wins, a tie goes to the earlier offer (the server's preference), and
+    q=0 means not acceptable. With no usable ``Accept``, or when it accepts none of the offers, the first
+    offer (the header is disregarded, as the RFC allows, rather than a probe being refused).
+    """
+    ranges = _ranges(accept)
+    best = 0.0
+    chosen = (offers[0], "")
+    for offer in offers:
+        kind, _, sub = offer.partition("/")
+        matches = [
+            (2 if (k, s) == (kind, sub) else 1 if k == kind and s == "*" else 0, q, written)
+            for k, s, q, written in ranges
+            if (k, s) in ((kind, sub), (kind, "*"), ("*", "*"))
+        ]
+        if not matches:
+            continue
+        specificity, q, written = max(matches, key=lambda m: m[:2])  # the most specific range
+        if q > best:  # strictly: on a tie the earlier offer stays
+            best, chosen = q, (offer, written if specificity == 2 else "")
+    return chosen
+
+
 def wants_json(query: dict[str, list[str]], accept: str) -> bool:
-    if query.get("format", [""])[-1] == "json":
-        return True
-    accepted = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    return "application/json" in accepted or HEALTH_JSON in accepted
+    """``?format=`` first (its values are checked by ``bad_format``), else the ``Accept`` header."""
+    if query.get("format"):
+        return query["format"][-1] == "json"
+    return negotiate(accept, READYZ_TYPES)[0] != "text/plain"
+
+
+def bad_format(query: dict[str, list[str]]) -> Response | None:
+    """400 for a ``?format=`` value we do not serve, naming those we do."""
+    unknown = [value for value in query.get("format", []) if value not in FORMATS]
+    if not unknown:
+        return None
+    shown = shorten(unknown[0], 40)  # from the request: masked whole, then cut
+    return _text(400, f"bad request: format={shown!r} is not served; accepted: {', '.join(FORMATS)}\n")
 
 
 def _readyz(snapshot: Snapshot, query: dict[str, list[str]], accept: str, withhold: bool) -> Response:
@@ -102,10 +167,14 @@ def respond(
     split = split_target(target)
     if split is None:
         return _text(400, "bad request: the target must be a path such as /readyz\n")
-    path = split[0].rstrip("/") or "/"
+    # each segment percent-decoded on its own (/readyz/%64b is /readyz/db), so that an encoded
+    # slash stays inside its segment: /readyz%2Fdb is no path of ours
+    segments = [unquote(segment, errors="replace") for segment in (split[0].rstrip("/") or "/").split("/")[1:]]
+    path = "/" + segments[0]
     query = parse_qs(split[1], keep_blank_values=True)
-    known = path in LIVENESS_PATHS or path == "/metrics" or path == "/readyz" or path.startswith("/readyz/")
-    if not known:
+    one = len(segments) == 2 and path == "/readyz"
+    known = len(segments) == 1 and (path in LIVENESS_PATHS or path in ("/metrics", "/readyz"))
+    if not known and not one:
         return _text(404, "not found: try /healthz, /readyz or /metrics\n")
     if method not in ("GET", "HEAD"):
         return Response(405, b"method not allowed\n", TEXT, (("Allow", "GET, HEAD"),))
@@ -114,8 +183,12 @@ def respond(
     if path == "/metrics":
         if metrics is None:
             return _text(503, "metrics are not ready yet\n")
-        body, content_type = metrics(accept)
+        # prometheus-client reads the header without q-values: it is given the chosen range only
+        body, content_type = metrics(negotiate(accept, METRICS_TYPES)[1])
         return Response(200, body, content_type)
-    if path == "/readyz":
+    refused = bad_format(query)
+    if refused is not None:
+        return refused
+    if not one:
         return _readyz(snapshot(), query, accept, withhold)
-    return _one_check(snapshot(), path[len("/readyz/") :], query, accept, withhold)
+    return _one_check(snapshot(), segments[1], query, accept, withhold)

@@ -11,6 +11,7 @@ validated) once; the idle timeout is enforced by one watchdog task over all conn
 of a cancel scope per request.
 """
 
+import errno
 import http
 import ipaddress
 import itertools
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import anyio
 import anyio.abc
 import h11
+from anyio.streams.stapled import MultiListener
 
 from supervisor import logs
 from supervisor.health.routes import MetricsRenderer, Response, respond
@@ -110,10 +112,35 @@ class _Prepared:
 
 _END = h11.EndOfMessage()  # events are immutable: one will do for every response
 CACHE_SIZE = 256  # distinct request shapes kept per state version
+ACCEPT_RETRY = (0.005, 0.1)  # seconds: first and longest pause after a failed accept()
 
 
 async def open_listener(host: str, port: int) -> anyio.abc.Listener[anyio.abc.SocketStream]:
-    return await anyio.create_tcp_listener(local_host=host, local_port=port, backlog=1024)
+    """The health listener on ``host`` (``[::1]`` is ``::1``, as in a URL).
+
+    The IPv6 "any" address listens for IPv4 too, as gunicorn's ``[::]`` does: anyio's
+    ``create_tcp_listener`` sets ``IPV6_V6ONLY`` on it, which would refuse an IPv4 kubelet probe,
+    so that socket is made here, dual-stack, and handed to anyio.
+    """
+    import socket
+
+    from supervisor import addresses
+
+    backlog = 1024
+    local = addresses.bare(host)
+    if addresses.wildcard_family(local) != 6:
+        return await anyio.create_tcp_listener(local_host=local, local_port=port, backlog=backlog)
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((local, port))
+        sock.listen(backlog)
+        return await anyio.abc.SocketListener.from_socket(sock)
+    except BaseException:
+        sock.close()
+        raise
 
 
 class HealthServer:
@@ -135,13 +162,53 @@ class HealthServer:
         self._ids = itertools.count()
         self.metrics: MetricsRenderer | None = None  # set once prometheus-client is loaded
         self._errors = _RateLimitedLog()
+        self.accept_errors = 0  # failed accept() calls, in all
         self._cache: dict[tuple[bytes, bytes, bytes, bool], _Prepared] = {}
         self._cache_key: tuple[int, bool] | None = None  # (state version, metrics loaded)
 
     async def serve(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
+        listeners = listener.listeners if isinstance(listener, MultiListener) else [listener]
         async with listener, anyio.create_task_group() as tg:
             tg.start_soon(self._watchdog, name="health idle watchdog")
-            await listener.serve(self._handle)
+            for one in listeners:
+                assert isinstance(one, anyio.abc.SocketListener)
+                tg.start_soon(self._accept_forever, one, tg, name="health accept")
+
+    async def _accept_forever(self, listener: anyio.abc.SocketListener, tg: anyio.abc.TaskGroup) -> None:
+        """Accept for as long as the supervisor lives; no error of ``accept()`` ends the server.
+
+        Out of descriptors (EMFILE, ENFILE), of buffers (ENOBUFS, ENOMEM), a connection aborted
+        before it was taken (ECONNABORTED): the connection waits in the backlog, the connections
+        already open go on being served, and accepting is tried again after a short, growing
+        pause (``ACCEPT_RETRY``), so probes are answered again as soon as a descriptor is free.
+        One line when a burst starts and one when it ends, with the count: never a line per try.
+        """
+        failed, since, pause = 0, 0.0, ACCEPT_RETRY[0]
+        while True:
+            try:
+                stream = await listener.accept()
+            except OSError as exc:
+                if not failed:
+                    since = anyio.current_time()
+                    log.warning(
+                        "cannot accept health connections: %s; serving the %d open ones, retrying",
+                        exc.strerror or exc,
+                        len(self._open),
+                        extra={"errno": errno.errorcode.get(exc.errno or 0, str(exc.errno))},
+                    )
+                failed += 1
+                self.accept_errors += 1
+                await anyio.sleep(pause)
+                pause = min(pause * 2, ACCEPT_RETRY[1])
+                continue
+            if failed:
+                log.warning(
+                    "accepting health connections again, after %d failed accept(s) over %.1fs",
+                    failed,
+                    anyio.current_time() - since,
+                )
+                failed, pause = 0, ACCEPT_RETRY[0]
+            tg.start_soon(self._handle, stream)
 
     async def _watchdog(self) -> None:
         """Close every connection that made no progress by its deadline."""
@@ -163,6 +230,8 @@ class HealthServer:
                 await self._converse(stream, conn_id, conn)
             except (_Close, anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
                 pass
+            except Exception:  # a bug must cost one connection, never the server
+                self._errors.exception("health connection failed")
             finally:
                 self._open.pop(conn_id, None)
         with anyio.CancelScope(shield=True), anyio.move_on_after(1):
@@ -202,7 +271,11 @@ class HealthServer:
                     await self._send_error(stream, conn, 431, "request head too large")
                     return
                 end = conn.next_event()  # a probe has no body: its end is already buffered
-                if isinstance(end, h11.EndOfMessage) or await self._body_fits(stream, conn, end):
+                if end is h11.NEED_DATA and conn.client_is_waiting_for_100_continue:
+                    # no answer here depends on a body: the final status at once, never a wait for
+                    # a body the client holds back; then close, since that body may follow anyway
+                    prepared = self._answer(event, accept, True, withhold)
+                elif isinstance(end, h11.EndOfMessage) or await self._body_fits(stream, conn, end):
                     prepared = self._answer(event, accept, ambiguous, withhold)
                 else:
                     prepared = self._prepare(Response(413, b"request body too large\n"), close=True)

@@ -42,7 +42,7 @@ class Supervised:
         self.log_path = tmp_path / f"supervisor-{len(list(tmp_path.glob('supervisor-*.log')))}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         full_env = clean_env(**env)
-        self.pid1 = bool(prefix)
+        self.pid1 = bool(prefix) and prefix is not None and prefix[0] == "unshare"  # prlimit execs it instead
         self.proc = subprocess.Popen(
             [*(prefix or []), *supervisor_argv(), *args],
             env=full_env,

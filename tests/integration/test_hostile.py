@@ -7,6 +7,7 @@ import os
 import shlex
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -184,10 +185,13 @@ def thread_count(pid: int) -> int:
 def test_a_gate_blocked_in_a_system_call_holds_one_thread_and_never_delays_exit(
     supervise: Launcher, tmp_path: Path
 ) -> None:
-    fifo = tmp_path / "hung.db"
-    os.mkfifo(fifo)  # open() blocks until a writer comes: a hung network filesystem in miniature
+    database = tmp_path / "hung.db"
+    sqlite3.connect(database).execute("CREATE TABLE t (x)")
+    # SQLite opens the journal to look for a hot one, and open() blocks on a FIFO until a writer
+    # comes: a hung network filesystem in miniature
+    os.mkfifo(tmp_path / "hung.db-journal")
     env = {
-        "SUPERVISOR_GATE_DB": f"sqlite:///{fifo}",
+        "SUPERVISOR_GATE_DB": f"sqlite:///{database}",
         "SUPERVISOR_GATE_DB__TIMEOUT": "100ms",
         "SUPERVISOR_BACKOFF_INITIAL": "10ms",
         "SUPERVISOR_BACKOFF_MAX": "20ms",

@@ -72,19 +72,27 @@ def test_sigterm_is_forwarded_and_readiness_drops_at_once(supervise: Launcher, t
     assert "phase running -> stopping" in s.output()
 
 
-def test_child_ignoring_sigterm_is_killed_after_stop_timeout(supervise: Launcher) -> None:
+def test_child_ignoring_sigterm_is_killed_after_stop_timeout(supervise: Launcher, tmp_path: Path) -> None:
+    trapped = tmp_path / "trapped"
     s = supervise.run(
-        "sh", "-c", "trap '' TERM; while :; do sleep 0.05; done", env={"SUPERVISOR_STOP_TIMEOUT": "500ms"}
+        "sh",
+        "-c",
+        f"trap '' TERM; touch {trapped}; while :; do sleep 0.05; done",
+        env={"SUPERVISOR_STOP_TIMEOUT": "500ms"},
     )
     s.wait_ready()
+    wait_until(trapped.exists, 10, "the app's trap in place")  # a SIGTERM before it would end sh: 143
     s.signal(signal.SIGTERM)
     assert s.wait(10) == 137
     assert "did not stop within 500ms" in s.output()
 
 
-def test_second_sigterm_kills_at_once(supervise: Launcher) -> None:
-    s = supervise.run("sh", "-c", "trap '' TERM; while :; do sleep 0.05; done", env={"SUPERVISOR_STOP_TIMEOUT": "60s"})
+def test_second_sigterm_kills_at_once(supervise: Launcher, tmp_path: Path) -> None:
+    trapped = tmp_path / "trapped"
+    script = f"trap '' TERM; touch {trapped}; while :; do sleep 0.05; done"
+    s = supervise.run("sh", "-c", script, env={"SUPERVISOR_STOP_TIMEOUT": "60s"})
     s.wait_ready()
+    wait_until(trapped.exists, 10, "the app's trap in place")
     s.signal(signal.SIGTERM)
     wait_until(lambda: "forwarded SIGTERM" in s.output(), 5, "the first SIGTERM forwarded")
     s.signal(signal.SIGTERM)

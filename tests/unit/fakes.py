@@ -34,6 +34,12 @@ class FakeProcess:
         if self.returncode is None:
             self.exit(-signal.SIGKILL)
 
+    def signal_group(self, signum: int) -> bool:
+        return self.send_signal(signum)
+
+    def group_alive(self) -> bool:
+        return self.returncode is None
+
 
 class FakeTable:
     def __init__(self) -> None:

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supervisor.checks import APP_PROBE, APP_PROCESS, Role, Status, record_failure, record_success
 from supervisor.checks import CheckState as GateState
@@ -11,6 +13,7 @@ from supervisor.readiness import (
     advance,
     decide,
     holding,
+    is_ready,
     state_check,
 )
 
@@ -147,3 +150,26 @@ def test_a_skipped_gate_never_holds_readiness_and_says_why() -> None:
     assert not skipped.holds_readiness
     check = state_check(skipped)
     assert check.ok and check_line(check) == "[+]cache skipped: REDIS_URL is not set"
+
+
+_statuses = st.sampled_from(list(Status))
+_check_states = st.builds(
+    GateState,
+    name=st.text("abcdef", min_size=1, max_size=3),
+    kind=st.just("tcp"),
+    target=st.just("t"),
+    role=st.sampled_from(list(Role)),
+    critical=st.booleans(),
+    status=_statuses,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    phase=st.sampled_from(list(Phase)),
+    child=st.sampled_from(list(ChildStatus)),
+    checks=st.lists(_check_states, max_size=6, unique_by=lambda c: c.name),
+)
+def test_is_ready_is_the_verdict_of_decide(phase: Phase, child: ChildStatus, checks: list[GateState]) -> None:
+    snapshot = Snapshot(phase, tuple(checks), ChildInfo(child, pid=42))
+    assert is_ready(snapshot) is decide(snapshot).ready

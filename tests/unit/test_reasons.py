@@ -3,7 +3,10 @@
 
 import errno
 import socket
+import sqlite3
 import ssl
+from contextlib import closing
+from pathlib import Path
 
 import anyio
 import pytest
@@ -114,3 +117,31 @@ def test_the_class_is_part_of_the_reason_and_cleared_by_a_pass() -> None:
     assert check_json(failed)["reasonClass"] == "refused"
     passed = record_success(failed, now=2.0, duration=0.1)
     assert passed.reason_class is None and check_json(passed)["reasonClass"] is None
+
+
+def _sqlite_class(path: str) -> ReasonClass | None:
+    """The class the SQLite gate gives ``path`` (a file that must exist), None when it passes."""
+    from supervisor.drivers import sqlite
+
+    try:
+        sqlite._probe(path, 1.0, True)
+    except GateFailure as failure:
+        return failure.reason_class
+    return None
+
+
+def test_sqlite_results_by_their_codes_and_file_types(tmp_path: Path) -> None:
+    """Real files, read by SQLite itself: its result codes (``SQLITE_NOTADB``, ``SQLITE_CORRUPT``)
+    and what ``stat`` says of the path, never the message."""
+    valid, corrupt, damaged, empty = (tmp_path / name for name in ("valid.db", "corrupt.db", "damaged.db", "empty.db"))
+    with closing(sqlite3.connect(valid)) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    corrupt.write_bytes(b"\x00\xff not a database " * 300)
+    damaged.write_bytes(valid.read_bytes()[:100] + b"\xa5" * 4000)
+    empty.touch()  # SQLite's empty database
+    assert _sqlite_class(str(valid)) is None and _sqlite_class(str(empty)) is None
+    assert _sqlite_class(str(corrupt)) is ReasonClass.PROTOCOL  # SQLITE_NOTADB
+    assert _sqlite_class(str(damaged)) is ReasonClass.ERROR  # SQLITE_CORRUPT
+    assert _sqlite_class("/dev/zero") is ReasonClass.PROTOCOL  # size 0: an empty database to SQLite
+    assert _sqlite_class(str(tmp_path)) is ReasonClass.MISSING  # a directory
+    assert _sqlite_class(str(tmp_path / "none.db")) is ReasonClass.MISSING  # SQLITE_CANTOPEN
