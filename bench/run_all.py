@@ -40,6 +40,7 @@ BENCHES = (
     Bench("healthz_under_hang", ("500",), ("100",)),
     Bench("healthz_under_flood", ("200", "32"), ("50", "8")),
     Bench("blocked_gate", ("20",), ("5",)),
+    Bench("pid1_io", ("5",), ("1",), (("unshare", "util-linux"), ("prlimit", "util-linux"))),
 )
 
 

@@ -79,8 +79,13 @@ class _Parser(argparse.ArgumentParser):
         if extras and not extras[0].startswith("-") and command in ("run", "wait"):
             import shlex
 
+            from supervisor.redaction import redact_text, register
+            from supervisor.urlparts import secrets_in_text
+
+            register(secret for word in extras for secret in secrets_in_text(word))  # nothing is yet
+            shown = " ".join(redact_text(shlex.quote(word)) for word in extras)
             usage = f"{PROG} {command} [options] {'TARGET... ' if command == 'wait' else ''}-- "
-            self.exit(2, f"{PROG}: put the command after --: {usage}{shlex.join(extras)}\n")
+            self.exit(2, f"{PROG}: put the command after --: {usage}{shown}\n")
         return parsed, extras
 
 

@@ -167,11 +167,11 @@ class AppLifecycle:
                 break
             except SpawnError as exc:
                 if not exc.transient:
-                    log.error("%s; check SUPERVISOR_COMMAND or the command after --", exc)
+                    log.error("%s; check SUPERVISOR_COMMAND or the command after --", logs.Shown(exc))
                     self._finish(exitcodes.COMMAND_NOT_FOUND)
                     return None
                 # out of descriptors or processes for a moment: that is no reason to give up
-                log.error("%s; trying again in %s", exc, format_duration(SPAWN_RETRY))
+                log.error("%s; trying again in %s", logs.Shown(exc), format_duration(SPAWN_RETRY))
                 await anyio.sleep(SPAWN_RETRY)
         self._foreground.add(child, is_app=True)
         self._pid = child.pid

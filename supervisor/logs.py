@@ -112,6 +112,7 @@ class TextFormatter(logging.Formatter):
 
 CAPACITY = 4096  # lines waiting for stderr; past that, new lines are counted and dropped
 DRAIN_TIMEOUT = 2.0  # seconds the waiting lines get at exit, at most
+STALLED = 0.25  # seconds without one line written after which the drain at exit gives up
 
 
 class LineWriter:
@@ -122,7 +123,7 @@ class LineWriter:
     signal with it, so nothing on the loop ever writes: a log call formats its line (CPU only)
     and puts it in a bounded queue. When the queue is full the line is dropped and counted, and
     the count is written as soon as stderr takes lines again. At exit, waiting lines get
-    ``DRAIN_TIMEOUT`` at most.
+    ``DRAIN_TIMEOUT`` at most, and ``STALLED`` at most once stderr stops taking them.
     """
 
     def __init__(self, stream: TextIO, notice: Callable[[int], str], capacity: int = CAPACITY) -> None:
@@ -137,6 +138,7 @@ class LineWriter:
         self._dropped = 0
         self.dropped_total = 0
         self._closing = False
+        self._written = 0  # lines out so far: progress, for the drain at exit
         self._thread = threading.Thread(target=self._run, name="supervisor log writer", daemon=True)
         self._thread.start()
 
@@ -148,12 +150,22 @@ class LineWriter:
                 self._dropped += 1
                 self.dropped_total += 1
 
-    def close(self, timeout: float = DRAIN_TIMEOUT) -> bool:
-        """Let the waiting lines out for ``timeout`` at most; True when all of them were."""
+    def close(self, timeout: float = DRAIN_TIMEOUT, stalled: float = STALLED) -> bool:
+        """Let the waiting lines out for ``timeout`` at most, and for ``stalled`` at most after
+        the last line that got out (a pipe nobody reads costs a fraction of a second, not the
+        whole timeout); True when all of them did."""
         self._closing = True
         with contextlib.suppress(queue.Full):  # a full queue: the thread looks at the flag anyway
             self._queue.put_nowait(None)
-        self._thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive():
+            written = self._written
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._thread.join(min(stalled, left))
+            if self._written == written:  # not one line out meanwhile: stderr is not taking any
+                break
         return not self._thread.is_alive()
 
     def _run(self) -> None:
@@ -161,6 +173,7 @@ class LineWriter:
             line = self._queue.get()
             if line is not None:
                 self._write(line + "\n")
+                self._written += 1
             with self._lock:
                 dropped, self._dropped = self._dropped, 0
             if dropped:

@@ -704,6 +704,35 @@ def _missing_program(argv: Sequence[str], origin: str) -> list[str]:
     return [f"{origin}: {redact_text(program)!r} is not found on PATH; install it or give its full path"]
 
 
+def _register_every_secret_first(
+    environ: Mapping[str, str],
+    cli: Mapping[str, Any],
+    file_values: Mapping[str, Any],
+    file_gates: object,
+    file_prestart: object,
+    command: Sequence[str],
+) -> None:
+    """Every secret in every value given, registered before any problem line is composed: a
+    line about one setting may quote a value that holds another setting's password (gate B's
+    password written into gate A's bad value), and masking only what was registered so far would
+    show it. Read liberally and never judged here: validation comes after."""
+
+    def strings(value: object) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, Mapping):
+            return [text for item in value.values() for text in strings(item)]
+        if isinstance(value, list | tuple):
+            return [text for item in value for text in strings(item)]
+        return []
+
+    values = [v for k, v in environ.items() if k.upper().startswith(PREFIX)]
+    values += [environ[v[4:]] for v in values if v.startswith("env:") and v[4:] in environ]  # env:VAR gates
+    values += strings(dict(cli)) + strings(dict(file_values)) + strings(file_gates) + strings(file_prestart)
+    values += list(command)
+    register(secret for text in values for secret in secrets_in_text(text))
+
+
 def load_config(
     *,
     environ: Mapping[str, str] | None = None,
@@ -727,6 +756,7 @@ def load_config(
     file_command = file_values.get("command")
     if isinstance(file_command, list) and file_command and all(isinstance(a, str) for a in file_command):
         file_values["command"] = shlex.join(file_command)  # a TOML array is the unambiguous spelling
+    _register_every_secret_first(environ, cli, file_values, file_gates, file_prestart, command)
     merged = merge(cli, environ, path, file_values)
     problems += _case_duplicates(environ)
 

@@ -450,14 +450,19 @@ ORPHANS = textwrap.dedent(
     """
     import os, sys, time
     go = sys.argv[1]
+    r, w = os.pipe()
     for _ in range(int(sys.argv[2])):
         if os.fork() == 0:             # the orphans: their parent exits at once
             if os.fork() == 0:
-                while not os.path.exists(go):
-                    time.sleep(0.01)
-                os._exit(0)            # all of them at once, once the file appears
+                os.close(w)
+                os.read(r, 1)          # blocks until the app closes the write end: all at once
+                os._exit(0)
             os._exit(0)
+    os.close(r)
     open(sys.argv[3], "w").close()
+    while not os.path.exists(go):
+        time.sleep(0.01)
+    os.close(w)
     time.sleep(300)
     """
 )
