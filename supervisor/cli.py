@@ -7,7 +7,6 @@ the branch that needs them.
 
 import argparse
 import contextlib
-import dataclasses
 import gc
 import json
 import logging
@@ -17,10 +16,11 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from supervisor import __version__, exitcodes, fdlimit
+from supervisor import __version__, exitcodes
 from supervisor.signals import HANDLED_SIGNALS, SignalInbox
 
 if TYPE_CHECKING:
+    from supervisor import fdlimit
     from supervisor.settings import Config
 
 PROG = "supervisor"
@@ -38,7 +38,8 @@ def _ensure_standard_streams() -> None:
     """Point closed descriptors 0-2 at /dev/null, as init systems do.
 
     Started with ``2>&-``, the next file the supervisor opens would become descriptor 2, and the
-    health socket or a gate's pipe would be the app's stderr.
+    health socket or a gate's pipe would be the app's stderr; the app, every gate and task get
+    the same ``/dev/null`` for it.
     """
     for fd in (0, 1, 2):
         try:
@@ -46,8 +47,10 @@ def _ensure_standard_streams() -> None:
         except OSError:
             null = os.open(os.devnull, os.O_RDWR)
             if null != fd:
-                os.dup2(null, fd)
+                os.dup2(null, fd)  # inheritable, as dup2 makes it
                 os.close(null)
+            else:  # os.open makes descriptors close-on-exec: the app would get it closed again
+                os.set_inheritable(fd, True)
     if sys.stdin is None:
         sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives as long as the process
     if sys.stdout is None:
@@ -87,6 +90,13 @@ class _Parser(argparse.ArgumentParser):
             usage = f"{PROG} {command} [options] {'TARGET... ' if command == 'wait' else ''}-- "
             self.exit(2, f"{PROG}: put the command after --: {usage}{shown}\n")
         return parsed, extras
+
+
+def _catch_signals() -> None:
+    global _inbox
+    if _inbox is None:
+        _inbox = SignalInbox()
+        _inbox.install((*HANDLED_SIGNALS, signal.SIGCHLD))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -182,7 +192,9 @@ def entry() -> NoReturn:
     in a system call (a gate on a hung filesystem) must never keep the process from exiting."""
     global _standalone
     _standalone = True
-    _ensure_standard_streams()
+    _ensure_standard_streams()  # first: the inbox's pipe must not become descriptor 0, 1 or 2
+    if sys.argv[1:2] == ["run"]:  # `run` is the only way to start the supervisor itself
+        _catch_signals()  # as early as it can be: PID 1 drops a signal it has no handler for
     logging.raiseExceptions = False  # a full stderr must not turn each log line into a traceback
     try:
         code = main()
@@ -227,9 +239,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "wait":
         return _wait(args, command)
     if args.command == "run":
-        global _inbox
-        _inbox = SignalInbox()
-        _inbox.install((*HANDLED_SIGNALS, signal.SIGCHLD))
+        _catch_signals()
         # Start-up allocates what lives as long as the process (modules, classes, the
         # configuration): collecting meanwhile is wasted work. ``lazyimport.settle`` freezes it
         # all and turns collection back on, before the health port listens.
@@ -273,6 +283,10 @@ def _main(argv: Sequence[str] | None) -> int:
         assert budget is not None
         if budget.warning:
             log.warning(budget.warning)
+        import dataclasses
+
+        from supervisor import fdlimit
+
         try:
             child_nofile = fdlimit.apply(budget)
         except (OSError, ValueError) as exc:  # a limit we may not raise after all: keep what we have
@@ -286,6 +300,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _fit_descriptors(config: "Config") -> "fdlimit.Plan":
     """The descriptor budget of ``run`` (``fdlimit``): a ConfigError when it cannot fit."""
+    from supervisor import fdlimit
     from supervisor.settings import ConfigError
 
     s = config.settings

@@ -23,11 +23,13 @@ class Process(Protocol):
 
     def signal_group(self, signum: int) -> bool: ...
 
-    def group_alive(self) -> bool: ...
-
 
 class Spawner(Protocol):
     def spawn(self, argv: Sequence[str], *, stdin: int | None = None) -> Process: ...
+
+    async def end_leftovers(
+        self, process: Process, signum: int, timeout: float, hurry: anyio.Event | None = None
+    ) -> int | None: ...
 
 
 Finish = Callable[[int], None]  # end the supervisor with this exit code (the first call wins)
@@ -40,6 +42,11 @@ class Foreground:
     def __init__(self) -> None:
         self._processes: dict[int, tuple[Process, bool]] = {}  # pid -> (process, is the app)
         self._emptied: anyio.Event | None = None
+        # a stop's shared clock, set by stopping and read by whoever ends what a process left:
+        # when the stop timeout runs out (one deadline for the app and its leftovers alike), and
+        # whether a second stop signal asked for SIGKILL at once
+        self.stop_deadline: float | None = None
+        self.hurry = anyio.Event()
 
     def add(self, process: Process, *, is_app: bool) -> None:
         self._processes[process.pid] = (process, is_app)

@@ -21,7 +21,7 @@ from supervisor.durations import format_duration
 from supervisor.engine import GateEngine
 from supervisor.foreground import Finish, Foreground, Spawner
 from supervisor.gatespec import GateSpec
-from supervisor.processes import SpawnError, end_group
+from supervisor.processes import SpawnError
 from supervisor.readiness import ChildInfo, ChildStatus, Event, Phase, describe_exit, holding
 from supervisor.state import StateStore
 
@@ -186,14 +186,20 @@ class AppLifecycle:
         probe_scope.cancel()
         self._set_child(ChildStatus.EXITED, code)
         how = describe_exit(code) + gunicorn.explain_exit(code, self._argv)
+        fg = self._foreground
         if self._stopping():
             log.info("the app (pid %d) exited with %s", child.pid, how)
-            # the stop is over only when what the app left in its group is gone too
-            await end_group(child, signal.SIGTERM, self._stop_timeout)
+            # the stop is over only when what the app left in its session is gone too, within the
+            # stop's own deadline (not a second STOP_TIMEOUT after the app's exit)
+            deadline = fg.stop_deadline
+            timeout = self._stop_timeout if deadline is None else max(0.0, deadline - anyio.current_time())
+            await self._spawner.end_leftovers(child, signal.SIGTERM, timeout, fg.hurry)
         else:
-            log.error("the app (pid %d) exited on its own with %s", child.pid, how)
-            # a restart need not wait for the leftovers: the new app gets a group of its own
-            self._tg.start_soon(end_group, child, signal.SIGTERM, self._stop_timeout, name="app group leftovers")
+            (log.info if code == 0 else log.error)("the app (pid %d) exited on its own with %s", child.pid, how)
+            # a restart need not wait for the leftovers: the new app gets a session of its own
+            self._tg.start_soon(
+                self._spawner.end_leftovers, child, signal.SIGTERM, self._stop_timeout, fg.hurry, name="app leftovers"
+            )
         self._foreground.remove(child)
         return code
 

@@ -20,9 +20,8 @@ import resource
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextvars import ContextVar
-from functools import partial
 from typing import IO, Any
 
 import anyio
@@ -130,79 +129,85 @@ class ManagedProcess:
     def kill_group(self) -> None:
         self.signal_group(signal.SIGKILL)
 
-    def group_alive(self) -> bool:
-        """Whether anything is left in the process group this process led (itself included)."""
-        return group_alive(self.pid)
 
-
-def _signal_group_quietly(pgid: int, signum: int) -> None:
-    with contextlib.suppress(OSError):
-        os.killpg(pgid, signum)
-
-
-def group_alive(pgid: int) -> bool:
-    """Whether a process of group ``pgid`` still runs. ``killpg(pgid, 0)`` alone counts zombies,
-    which wait for whoever reaps them (us as PID 1, or an init that may take its time): they are
-    looked up in ``/proc`` only when the kernel says the group is there at all."""
+def _group_exists(pgid: int) -> bool:
+    """The kernel's word alone (zombies count): the fallback when ``/proc`` cannot be read."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # a member we may not signal (setuid): there, but out of our reach
         return True
+    return True
+
+
+def session_members(sessions: Collection[int]) -> dict[int, list[int]] | None:
+    """The live processes (zombies left out) of each of ``sessions``, from one pass over ``/proc``;
+    None when ``/proc`` cannot be read (out of descriptors, say).
+
+    By session, not by process group: a process that moved to a group of its own with
+    ``setpgid`` is still in the app's session, and only ``setsid`` takes it out of reach. Zombies
+    are left out because they only wait for whoever reaps them (us as PID 1, or an init that may
+    take its time), and one pass serves every session, so the cost does not grow with their number.
+    """
+    found: dict[int, list[int]] = {sid: [] for sid in sessions}
+    me = os.getpid()
     try:
         entries = os.listdir("/proc")
-    except OSError:  # no /proc, or out of descriptors: trust the kernel's answer
-        return True
+    except OSError:
+        return None
     for entry in entries:
-        if not entry.isdigit():
+        if not entry.isdigit() or int(entry) == me:
             continue
         try:
             with open(f"/proc/{entry}/stat", "rb") as f:
                 fields = f.read().rpartition(b")")[2].split()
         except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
             continue
-        except OSError:  # out of descriptors, say: trust the kernel's answer
-            return True
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != b"Z":
-            return True
-    return False
+        except OSError:
+            return None
+        if len(fields) > 3 and fields[0] != b"Z":
+            members = found.get(int(fields[3]))
+            if members is not None:
+                members.append(int(entry))
+    return found
 
 
-async def end_group(process: Process, signum: int, timeout: float) -> int | None:
-    """What the process left behind in its group, after it exited: ``signum`` to the group now,
-    SIGKILL once ``timeout`` has passed. A shell's background job, a daemon that did not change
-    its session: each would otherwise outlive the app, once per restart.
+def _signal_session(sid: int, members: Sequence[int], signum: int) -> None:
+    """``signum`` to the session's own group, and to each member found in another group."""
+    with contextlib.suppress(OSError):
+        os.killpg(sid, signum)
+    for pid in members:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signum)
 
-    Returns the signal that ended the group's last members (None when nothing was left). The
-    members are not our children unless we are PID 1 or a subreaper, so there is no exit status
-    to wait for: the group is polled until it is empty.
-    """
-    if not process.group_alive():
-        return None
-    log.warning(
-        "pid %d exited but left processes in its group: %s to them", process.pid, signal.Signals(signum).name
-    )
-    process.signal_group(signum)
-    with anyio.move_on_after(timeout):
-        while process.group_alive():
-            await anyio.sleep(GROUP_POLL)
-        return signum
-    if process.group_alive():
-        log.warning("processes of pid %d's group still there after %s: SIGKILL", process.pid, f"{timeout:g}s")
-        process.kill_group()
-        return signal.SIGKILL
-    return signum
+
+def _give_back_nofile(soft: int) -> Callable[[], None]:
+    """Between fork and exec (``preexec_fn``): the child's soft descriptor limit back to what the
+    supervisor was started with. Only the soft limit, under whatever hard limit holds now (one
+    lowered from outside must not turn into EPERM), and never an exception: a child that cannot
+    get its old limit back runs with ours rather than not at all. These few lines of Python run
+    in the child (subprocess then forks instead of using vfork); they take no lock."""
+
+    def give_back() -> None:
+        try:
+            _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            wanted = soft if hard == resource.RLIM_INFINITY else min(soft, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (OSError, ValueError):
+            pass
+
+    return give_back
 
 
 class ProcessTable:
     def __init__(self, *, adopt_orphans: bool, child_nofile: tuple[int, int] | None = None) -> None:
         self.adopt_orphans = adopt_orphans
-        # the descriptor limits to give back to every child, when the supervisor raised its own
-        # (``fdlimit``); set between fork and exec, so that no child ever runs with ours
-        self._preexec = partial(resource.setrlimit, resource.RLIMIT_NOFILE, child_nofile) if child_nofile else None
+        # the descriptor limit to give back to every child, when the supervisor raised its own
+        # (``fdlimit``): no child ever runs with ours
+        self._preexec = _give_back_nofile(child_nofile[0]) if child_nofile else None
         self._managed: dict[int, ManagedProcess] = {}
-        self._groups: set[int] = set()  # every group we started that may still have members
+        self._sessions: set[int] = set()  # of the app and tasks: what they leave is stopped at the end
         self._turn = anyio.Lock()
 
     def spawn(
@@ -212,8 +217,13 @@ class ProcessTable:
         stdin: Redirect = None,
         stdout: Redirect = None,
         stderr: Redirect = None,
+        track: bool = True,
     ) -> ManagedProcess:
-        """Start ``argv`` (no shell) as the leader of a new session, and register it at once."""
+        """Start ``argv`` (no shell) as the leader of a new session, and register it at once.
+
+        ``track``: whatever the process leaves in its session is stopped before the supervisor
+        exits (the app and pre-start tasks; a ``cmd:`` gate kills its own group after each attempt).
+        """
         try:
             popen = subprocess.Popen(
                 list(argv),
@@ -223,7 +233,7 @@ class ProcessTable:
                 start_new_session=True,
                 close_fds=True,
                 env=child_environ() if _withheld else None,
-                preexec_fn=self._preexec,  # a C function: nothing of Python runs in the child
+                preexec_fn=self._preexec,
             )
         except (OSError, subprocess.SubprocessError) as exc:  # out of descriptors too: reported, never raised
             not_found = isinstance(exc, FileNotFoundError)
@@ -234,7 +244,8 @@ class ProcessTable:
             raise SpawnError(f"cannot start {shown!r}: {why}", not_found=not_found, transient=transient) from None
         process = ManagedProcess(popen)
         self._managed[process.pid] = process
-        self._groups.add(process.pid)
+        if track:
+            self._sessions.add(process.pid)
         return process
 
     async def spawn_in_turn(
@@ -245,7 +256,8 @@ class ProcessTable:
         stdout: Redirect = None,
         stderr: Redirect = None,
     ) -> ManagedProcess:
-        """``spawn``, one caller at a time with a pass through the event loop before each.
+        """``spawn`` for ``cmd:`` gates, one caller at a time with a pass through the event loop
+        before each.
 
         A fork and exec costs a millisecond or two on the loop; six hundred ``cmd:`` gates starting
         at once would spawn back to back for a second, and the signal reader (a SIGTERM) would
@@ -254,29 +266,80 @@ class ProcessTable:
         """
         async with self._turn:
             await anyio.lowlevel.checkpoint()
-            return self.spawn(argv, stdin=stdin, stdout=stdout, stderr=stderr)
+            return self.spawn(argv, stdin=stdin, stdout=stdout, stderr=stderr, track=False)
+
+    async def end_leftovers(
+        self, process: Process, signum: int, timeout: float, hurry: anyio.Event | None = None
+    ) -> int | None:
+        """What ``process`` left in its session after it exited: ``signum`` to it now, SIGKILL once
+        ``timeout`` has passed or ``hurry`` is set (a second stop signal). A shell's background
+        job, a worker that outlived its master: each would otherwise outlive the app, once per
+        restart. Returns the signal that ended the last of them (None when nothing was left).
+
+        They are not our children unless we are PID 1 or a subreaper, so there is no exit status
+        to wait for: the session is looked at every ``GROUP_POLL`` seconds until it is empty.
+        """
+        sid = process.pid
+        left = self._left_in(sid)
+        if not left:
+            self._sessions.discard(sid)
+            return None
+        name = signal.Signals(signum).name
+        count = f"{len(left)} process(es)" if isinstance(left, list) else "processes"
+        log.warning("pid %d exited but left %s in its session: %s to them", sid, count, name)
+        _signal_session(sid, left if isinstance(left, list) else (), signum)
+        with anyio.move_on_after(timeout):
+            while self._left_in(sid):
+                if hurry is not None and hurry.is_set():
+                    break
+                await anyio.sleep(GROUP_POLL)
+            else:
+                self._sessions.discard(sid)
+                return signum
+        left = self._left_in(sid)
+        if not left:
+            self._sessions.discard(sid)
+            return signum
+        log.warning("what pid %d left in its session is still there: SIGKILL", sid)
+        _signal_session(sid, left if isinstance(left, list) else (), signal.SIGKILL)
+        self._sessions.discard(sid)  # SIGKILL cannot be ignored
+        return signal.SIGKILL
+
+    @staticmethod
+    def _left_in(sid: int) -> list[int] | bool:
+        """The live members of session ``sid``; where ``/proc`` cannot be read, whether the
+        session's own group still exists (the kernel's word, zombies counted)."""
+        members = session_members([sid])
+        return _group_exists(sid) if members is None else members[sid]
 
     def stop_everything(self, timeout: float, stop_now: Callable[[], bool] = lambda: False) -> None:
         """The last act before the supervisor exits, whatever made it exit (a bug included): every
-        process group it started that still has members gets SIGTERM, then SIGKILL after
-        ``timeout`` or as soon as ``stop_now()`` says so (a second stop signal). Synchronous on
-        purpose: it must work when the event loop itself has failed."""
-        groups = [g for g in self._groups if group_alive(g)]
-        if not groups:
+        process it started that still runs, and whatever the app and tasks left in their sessions,
+        gets SIGTERM, then SIGKILL after ``timeout`` or as soon as ``stop_now()`` says so (a
+        second stop signal). Synchronous on purpose: it must work when the event loop itself has
+        failed. One pass over ``/proc`` per look, whatever the number of sessions."""
+        self.reap()  # exited gate commands are zombies until then: nothing to stop there
+        live = self._live_sessions(self._sessions | set(self._managed))
+        if not live:
             return
-        log.warning("stopping %d process group(s) left running: SIGTERM, SIGKILL after %gs", len(groups), timeout)
-        for pgid in groups:
-            _signal_group_quietly(pgid, signal.SIGTERM)
+        log.warning("stopping %d process session(s) left running: SIGTERM, SIGKILL after %gs", len(live), timeout)
+        for sid, members in live.items():
+            _signal_session(sid, members, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not stop_now():
-            self.reap()
-            groups = [g for g in groups if group_alive(g)]
-            if not groups:
-                return
+        while live and time.monotonic() < deadline and not stop_now():
             time.sleep(GROUP_POLL)
-        for pgid in groups:
-            _signal_group_quietly(pgid, signal.SIGKILL)
+            self.reap()
+            live = self._live_sessions(live)
+        for sid, members in self._live_sessions(live).items():
+            _signal_session(sid, members, signal.SIGKILL)
         self.reap()
+
+    @staticmethod
+    def _live_sessions(sessions: Collection[int]) -> dict[int, list[int]]:
+        members = session_members(sessions)
+        if members is None:  # /proc unreadable: the sessions' own groups, by the kernel's word
+            return {sid: [] for sid in sessions if _group_exists(sid)}
+        return {sid: found for sid, found in members.items() if found}
 
     def reap(self) -> None:
         """Collect every exited child now; deliver managed ones, discard orphans."""
@@ -290,7 +353,7 @@ class ProcessTable:
                     return
                 process = self._managed.pop(pid, None)
                 if process is not None:
-                    self._delivered(process, status)
+                    process._deliver(status)
                 else:
                     log.debug("reaped orphan pid %d (status %d)", pid, status)
         for pid, process in list(self._managed.items()):
@@ -299,16 +362,12 @@ class ProcessTable:
             except ChildProcessError:  # someone else waited for it: its status is lost
                 log.warning("exit status of pid %d was taken by another waiter", pid)
                 self._managed.pop(pid, None)
-                self._delivered(process, 255 << 8)
+                process._deliver(255 << 8)
                 continue
             if done:
                 self._managed.pop(pid, None)
-                self._delivered(process, status)
+                process._deliver(status)
 
-    def _delivered(self, process: ManagedProcess, status: int) -> None:
-        if not group_alive(process.pid):  # the usual case: nothing of it is left to stop later
-            self._groups.discard(process.pid)
-        process._deliver(status)
 
     async def serve(
         self,

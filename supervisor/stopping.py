@@ -65,6 +65,7 @@ class Stopper:
                 for process in targets:
                     log.warning("second %s during the stop: killing pid %d's process group now", name, process.pid)
                     process.kill_group()
+                self._foreground.hurry.set()  # and what an exited app left behind, at once too
             return
         self.stop_signal = signum
         app = self._foreground.app
@@ -91,6 +92,7 @@ class Stopper:
         self._forward(targets, signum)
 
     def _forward(self, targets: list[Process], signum: int) -> None:
+        self._foreground.stop_deadline = anyio.current_time() + self._stop_timeout
         for process in targets:
             if process.send_signal(signum):
                 log.info("forwarded %s to pid %d", signal.Signals(signum).name, process.pid)

@@ -105,7 +105,7 @@ def last_line(text: str) -> str:
 async def check(spec: GateSpec) -> str | None:
     tail = _Tail()
     try:
-        process = processes.current().spawn(
+        process = await processes.current().spawn_in_turn(
             spec.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
     except processes.SpawnError as exc:

@@ -113,6 +113,7 @@ class _Prepared:
 _END = h11.EndOfMessage()  # events are immutable: one will do for every response
 CACHE_SIZE = 256  # distinct request shapes kept per state version
 ACCEPT_RETRY = (0.005, 0.1)  # seconds: first and longest pause after a failed accept()
+ACCEPT_QUIET = 1.0  # seconds without a failed accept() that end a burst of them
 
 
 async def open_listener(host: str, port: int) -> anyio.abc.Listener[anyio.abc.SocketStream]:
@@ -163,6 +164,9 @@ class HealthServer:
         self.metrics: MetricsRenderer | None = None  # set once prometheus-client is loaded
         self._errors = _RateLimitedLog()
         self.accept_errors = 0  # failed accept() calls, in all
+        self._burst_started: float | None = None  # the current burst of failed accept() calls
+        self._burst_last = 0.0
+        self._burst_count = 0
         self._cache: dict[tuple[bytes, bytes, bytes, bool], _Prepared] = {}
         self._cache_key: tuple[int, bool] | None = None  # (state version, metrics loaded)
 
@@ -181,34 +185,50 @@ class HealthServer:
         before it was taken (ECONNABORTED): the connection waits in the backlog, the connections
         already open go on being served, and accepting is tried again after a short, growing
         pause (``ACCEPT_RETRY``), so probes are answered again as soon as a descriptor is free.
-        One line when a burst starts and one when it ends, with the count: never a line per try.
+        One line when a burst of failures starts, one when ``ACCEPT_QUIET`` seconds passed without
+        a failure, with the count: never a line per try, also when descriptors come back one at
+        a time and each accept that succeeds is followed by one that fails.
         """
-        failed, since, pause = 0, 0.0, ACCEPT_RETRY[0]
+        pause = ACCEPT_RETRY[0]
         while True:
             try:
                 stream = await listener.accept()
             except OSError as exc:
-                if not failed:
-                    since = anyio.current_time()
-                    log.warning(
-                        "cannot accept health connections: %s; serving the %d open ones, retrying",
-                        exc.strerror or exc,
-                        len(self._open),
-                        extra={"errno": errno.errorcode.get(exc.errno or 0, str(exc.errno))},
-                    )
-                failed += 1
-                self.accept_errors += 1
+                self._accept_failed(exc, tg)
                 await anyio.sleep(pause)
                 pause = min(pause * 2, ACCEPT_RETRY[1])
                 continue
-            if failed:
-                log.warning(
-                    "accepting health connections again, after %d failed accept(s) over %.1fs",
-                    failed,
-                    anyio.current_time() - since,
-                )
-                failed, pause = 0, ACCEPT_RETRY[0]
+            pause = ACCEPT_RETRY[0]
             tg.start_soon(self._handle, stream)
+
+    def _accept_failed(self, exc: OSError, tg: anyio.abc.TaskGroup) -> None:
+        self.accept_errors += 1
+        self._burst_last = anyio.current_time()
+        self._burst_count += 1
+        if self._burst_started is not None:
+            return
+        self._burst_started = self._burst_last
+        log.warning(
+            "cannot accept health connections: %s; serving the %d open ones, retrying",
+            exc.strerror or exc,
+            len(self._open),
+            extra={"errno": errno.errorcode.get(exc.errno or 0, str(exc.errno))},
+        )
+        tg.start_soon(self._end_of_burst, name="health accept burst")
+
+    async def _end_of_burst(self) -> None:
+        while True:
+            quiet_since = self._burst_last
+            await anyio.sleep(max(0.0, quiet_since + ACCEPT_QUIET - anyio.current_time()))
+            if self._burst_last == quiet_since:
+                break
+        assert self._burst_started is not None
+        log.warning(
+            "accepting health connections again, after %d failed accept(s) over %.1fs",
+            self._burst_count,
+            self._burst_last - self._burst_started,
+        )
+        self._burst_started, self._burst_count = None, 0
 
     async def _watchdog(self) -> None:
         """Close every connection that made no progress by its deadline."""

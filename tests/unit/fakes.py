@@ -37,9 +37,6 @@ class FakeProcess:
     def signal_group(self, signum: int) -> bool:
         return self.send_signal(signum)
 
-    def group_alive(self) -> bool:
-        return self.returncode is None
-
 
 class FakeTable:
     def __init__(self) -> None:
@@ -52,6 +49,11 @@ class FakeTable:
         self._changed.set()
         self._changed = anyio.Event()
         return process
+
+    async def end_leftovers(
+        self, process: FakeProcess, signum: int, timeout: float, hurry: anyio.Event | None = None
+    ) -> int | None:
+        return None  # a fake process leaves nothing behind
 
     def names(self) -> list[str]:
         return [p.argv[0] for p in self.spawned]
