@@ -5,6 +5,8 @@ from collections.abc import Callable, Sequence
 
 import anyio
 
+from supervisor.foreground import Process
+
 
 class FakeProcess:
     def __init__(self, pid: int, argv: Sequence[str]) -> None:
@@ -51,7 +53,7 @@ class FakeTable:
         return process
 
     async def end_leftovers(
-        self, process: FakeProcess, signum: int, timeout: float, hurry: anyio.Event | None = None
+        self, process: Process, signum: int, timeout: float, hurry: anyio.Event | None = None
     ) -> int | None:
         return None  # a fake process leaves nothing behind
 
