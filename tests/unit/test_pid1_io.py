@@ -75,6 +75,15 @@ class TestDescriptorBudget:
                 assert result.max_connections >= fdlimit.MIN_CONNECTIONS
 
 
+def _drain_until_closed(writer: LineWriter, read_end: int) -> None:
+    os.set_blocking(read_end, False)
+    deadline = time.monotonic() + 10
+    while not writer.close(timeout=0.01, stalled=0.01):
+        assert time.monotonic() < deadline, "the writer never finished"
+        with contextlib.suppress(BlockingIOError):
+            os.read(read_end, 1 << 20)
+
+
 class TestLineWriter:
     @pytest.fixture
     def pipe(self) -> Iterator[tuple[int, int]]:
@@ -85,7 +94,7 @@ class TestLineWriter:
                 os.close(fd)
 
     def test_a_pipe_nobody_reads_costs_dropped_lines_never_a_blocked_caller(self, pipe: tuple[int, int]) -> None:
-        _, write_end = pipe
+        read_end, write_end = pipe
         with os.fdopen(os.dup(write_end), "w") as stream:
             writer = LineWriter(stream, lambda n: f"dropped {n}", capacity=100)
             started = time.monotonic()
@@ -96,6 +105,7 @@ class TestLineWriter:
             started = time.monotonic()
             assert writer.close(timeout=0.3) is False  # still blocked: the wait is bounded
             assert time.monotonic() - started < 1.0
+            _drain_until_closed(writer, read_end)  # its thread must not outlive this pipe's descriptors
 
     def test_the_count_of_dropped_lines_is_written_once_output_flows(self, pipe: tuple[int, int]) -> None:
         read_end, write_end = pipe
