@@ -514,8 +514,19 @@ def secrets_in_text(text: str) -> list[str]:
     return _secrets_in(text) + (_secrets_in(decoded) if decoded != text else [])
 
 
+_FIRST_USERINFO = re.compile(r"[^/?#@\s:]*:([^/?#@\s]+)@")
+
+
 def _secrets_in(text: str) -> list[str]:
     found: list[str] = []
+    # every URL's own ``user:password@``, up to the first ``@``: the liberal reading below takes
+    # the userinfo up to the last one, which in ``http://u:pw@h/?e=a@b`` or in a list of URLs in
+    # one word (``redis://:a@h1,redis://:b@h2``) is one long string, not the passwords in it.
+    # Each scan stops at the next ``/`` at the latest (every URL start has one): linear.
+    for match in _URL_START.finditer(text):
+        userinfo = _FIRST_USERINFO.match(text, match.end())
+        if userinfo:
+            found += _secret_forms(userinfo.group(1))
     for count, match in enumerate(_URL_START.finditer(text)):
         if count == 16:  # a word with more URLs than that is not a command line; stay linear
             break

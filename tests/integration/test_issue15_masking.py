@@ -6,6 +6,7 @@ masked whole before it is cut; a port is ASCII digits only."""
 
 import json
 import logging
+import shlex
 import socket
 import threading
 from collections.abc import Iterator
@@ -333,3 +334,21 @@ def test_a_problem_line_never_shows_a_password_of_another_setting(order: str) ->
     assert r.returncode == 78
     assert "SUPERVISOR_GATE_M__TIMEOUT=***: expected" in r.stderr
     assert "hunter2secret" not in r.stderr + r.stdout
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "http://user:hunter2secret@127.0.0.1/api?email=a@b.c",  # a later '@' in the same word
+        "redis://:hunter2secret@h1,redis://:other2secret@h2",  # a list of URLs in one word
+    ],
+)
+def test_a_password_followed_by_another_at_sign_is_masked_in_a_commands_output(word: str) -> None:
+    """The command echoes the password as its URL parser reads it: up to the first '@'."""
+    echo = "import sys; from urllib.parse import urlsplit; "
+    echo += "[print('password is', urlsplit(u).password) for u in sys.argv[1].split(',')]; sys.exit(1)"
+    command = shlex.join(["python3", "-c", echo, word])
+    r = cli("check", env={"SUPERVISOR_GATE_X": f"cmd:{command}", "SUPERVISOR_STARTUP_TIMEOUT": "1s"})
+    assert r.returncode == 1
+    assert "password is ***" in r.stdout
+    assert "hunter2secret" not in r.stdout + r.stderr and "other2secret" not in r.stdout + r.stderr
