@@ -20,7 +20,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -28,27 +27,9 @@ from tempfile import TemporaryDirectory
 
 from _common import env_for, free_port, status, summary, supervisor_argv
 
-FILL_STDERR = "import sys, time; sys.stderr.write('x' * 200_000 + '\\n'); sys.stderr.flush(); time.sleep(300)"
-ORPHANS = textwrap.dedent(
-    """
-    import os, sys, time
-    go = sys.argv[1]
-    r, w = os.pipe()
-    for _ in range(int(sys.argv[2])):
-        if os.fork() == 0:             # the orphans: their parent exits at once
-            if os.fork() == 0:
-                os.close(w)
-                os.read(r, 1)          # blocks until the app closes the write end: all at once
-                os._exit(0)
-            os._exit(0)
-    os.close(r)
-    open(sys.argv[3], "w").close()
-    while not os.path.exists(go):
-        time.sleep(0.01)
-    os.close(w)
-    time.sleep(300)
-    """
-)
+APPS = Path(__file__).resolve().parent.parent / "tests" / "integration" / "apps"  # shared with the fault tests
+FILL_STDERR = str(APPS / "fill_stderr.py")
+ORPHANS = str(APPS / "orphans.py")
 
 
 def wait_for(condition, limit: float, what: str):  # type: ignore[no-untyped-def]
@@ -89,7 +70,7 @@ def stalled_stderr(read: bool, seconds: float) -> tuple[list[float], float]:
     )
     read_end, write_end = os.pipe()
     proc = subprocess.Popen(
-        [*supervisor_argv(), "run", "--", sys.executable, "-c", FILL_STDERR],
+        [*supervisor_argv(), "run", "--", sys.executable, FILL_STDERR],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=write_end,
@@ -135,7 +116,7 @@ def orphans_exit(count: int) -> float:
         proc = subprocess.Popen(
             [
                 "unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
-                *supervisor_argv(), "run", "--", sys.executable, "-c", ORPHANS, str(go), str(count), str(forked),
+                *supervisor_argv(), "run", "--", sys.executable, ORPHANS, str(go), str(count), str(forked),
             ],
             env=env_for(port, SUPERVISOR_LOG_LEVEL="debug"),
             stdin=subprocess.DEVNULL,

@@ -280,37 +280,29 @@ class ProcessTable:
         to wait for: the session is looked at every ``GROUP_POLL`` seconds until it is empty.
         """
         sid = process.pid
-        left = self._left_in(sid)
-        if not left:
+        live = self._live_sessions([sid])
+        if not live:
             self._sessions.discard(sid)
             return None
-        name = signal.Signals(signum).name
-        count = f"{len(left)} process(es)" if isinstance(left, list) else "processes"
-        log.warning("pid %d exited but left %s in its session: %s to them", sid, count, name)
-        _signal_session(sid, left if isinstance(left, list) else (), signum)
+        members = live[sid]
+        count = f"{len(members)} process(es)" if members else "processes"  # none: /proc was unreadable
+        log.warning("pid %d exited but left %s in its session: %s to them", sid, count, signal.Signals(signum).name)
+        _signal_session(sid, members, signum)
         with anyio.move_on_after(timeout):
-            while self._left_in(sid):
+            while sid in self._live_sessions([sid]):
                 if hurry is not None and hurry.is_set():
                     break
                 await anyio.sleep(GROUP_POLL)
             else:
                 self._sessions.discard(sid)
                 return signum
-        left = self._left_in(sid)
-        if not left:
-            self._sessions.discard(sid)
+        live = self._live_sessions([sid])
+        self._sessions.discard(sid)  # empty now, or SIGKILL below, which cannot be ignored
+        if not live:
             return signum
         log.warning("what pid %d left in its session is still there: SIGKILL", sid)
-        _signal_session(sid, left if isinstance(left, list) else (), signal.SIGKILL)
-        self._sessions.discard(sid)  # SIGKILL cannot be ignored
+        _signal_session(sid, live[sid], signal.SIGKILL)
         return signal.SIGKILL
-
-    @staticmethod
-    def _left_in(sid: int) -> list[int] | bool:
-        """The live members of session ``sid``; where ``/proc`` cannot be read, whether the
-        session's own group still exists (the kernel's word, zombies counted)."""
-        members = session_members([sid])
-        return _group_exists(sid) if members is None else members[sid]
 
     def stop_everything(self, timeout: float, stop_now: Callable[[], bool] = lambda: False) -> None:
         """The last act before the supervisor exits, whatever made it exit (a bug included): every
@@ -336,6 +328,8 @@ class ProcessTable:
 
     @staticmethod
     def _live_sessions(sessions: Collection[int]) -> dict[int, list[int]]:
+        """The sessions that still have live members, with them; where ``/proc`` cannot be read,
+        those whose own group still exists (the kernel's word, zombies counted), members unknown."""
         members = session_members(sessions)
         if members is None:  # /proc unreadable: the sessions' own groups, by the kernel's word
             return {sid: [] for sid in sessions if _group_exists(sid)}

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import clean_env, free_port, get, status_of, supervisor_argv, wait_until
-from tests.integration.supervised import Launcher, pid1_prefix
+from tests.integration.supervised import APPS, Launcher, Supervised, pid1_prefix
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -362,18 +362,28 @@ def test_what_a_restarted_app_left_in_its_session_is_stopped_each_time(supervise
     assert pids_running("^sleep 104") == []
 
 
+def ignoring_term(seconds: int) -> str:
+    """A background job that ignores SIGTERM, as ``sleep SECONDS``."""
+    return f"sh -c 'trap \"\" TERM; exec sleep {seconds}'"
+
+
+def app_with_a_leftover(
+    supervise: Launcher, tmp_path: Path, leftover: str, *, stop_timeout: str, on_term: str = "exit 0"
+) -> Supervised:
+    """An app that runs ``leftover`` in the background and does ``on_term`` on SIGTERM (it does
+    not pass the signal on): ready, with its background job started."""
+    ready = tmp_path / "ready"
+    script = f'trap "{on_term}" TERM; {leftover} & touch {ready}; wait'
+    s = supervise.run("sh", "-c", script, env={"SUPERVISOR_STOP_TIMEOUT": stop_timeout})
+    s.wait_ready()
+    wait_until(ready.exists, 10, "the app and its background job")
+    return s
+
+
 @pytest.mark.parametrize("stubborn", [False, True], ids=["leftover obeys SIGTERM", "leftover ignores SIGTERM"])
 def test_a_clean_stop_leaves_nothing_of_the_apps_session(supervise: Launcher, tmp_path: Path, stubborn: bool) -> None:
     leftover = "sh -c 'trap \"\" TERM; sleep 105; sleep 105'" if stubborn else "sleep 105"
-    ready = tmp_path / "ready"
-    s = supervise.run(
-        "sh",
-        "-c",
-        f'trap "exit 0" TERM; {leftover} & touch {ready}; wait',
-        env={"SUPERVISOR_STOP_TIMEOUT": "1s"},
-    )
-    s.wait_ready()
-    wait_until(ready.exists, 10, "the app and its background job")
+    s = app_with_a_leftover(supervise, tmp_path, leftover, stop_timeout="1s")
     assert pids_running("sleep 105")
     s.signal(signal.SIGTERM)
     assert s.wait(10) == 0
@@ -383,13 +393,7 @@ def test_a_clean_stop_leaves_nothing_of_the_apps_session(supervise: Launcher, tm
 
 
 def test_a_second_sigterm_kills_what_an_exited_app_left_at_once(supervise: Launcher, tmp_path: Path) -> None:
-    ready = tmp_path / "ready"
-    leftover = "sh -c 'trap \"\" TERM; exec sleep 205'"
-    s = supervise.run(
-        "sh", "-c", f'trap "exit 0" TERM; {leftover} & touch {ready}; wait', env={"SUPERVISOR_STOP_TIMEOUT": "30s"}
-    )
-    s.wait_ready()
-    wait_until(ready.exists, 10, "the app and its background job")
+    s = app_with_a_leftover(supervise, tmp_path, ignoring_term(205), stop_timeout="30s")
     wait_until(lambda: pids_running("^sleep 205"), 10, "the leftover")
     s.signal(signal.SIGTERM)
     wait_until(lambda: "left 1 process(es) in its session" in s.output(), 10, "the app gone, its leftover not")
@@ -402,16 +406,7 @@ def test_a_second_sigterm_kills_what_an_exited_app_left_at_once(supervise: Launc
 
 def test_a_stop_takes_one_stop_timeout_leftovers_included(supervise: Launcher, tmp_path: Path) -> None:
     """The app takes most of STOP_TIMEOUT to exit; what it left gets the rest, not a fresh one."""
-    ready = tmp_path / "ready"
-    leftover = "sh -c 'trap \"\" TERM; exec sleep 206'"
-    s = supervise.run(
-        "sh",
-        "-c",
-        f'trap "sleep 1.5; exit 0" TERM; {leftover} & touch {ready}; wait',
-        env={"SUPERVISOR_STOP_TIMEOUT": "2s"},
-    )
-    s.wait_ready()
-    wait_until(ready.exists, 10, "the app and its background job")
+    s = app_with_a_leftover(supervise, tmp_path, ignoring_term(206), stop_timeout="2s", on_term="sleep 1.5; exit 0")
     started = time.monotonic()
     s.signal(signal.SIGTERM)
     assert s.wait(10) == 0
@@ -446,7 +441,7 @@ def test_a_leftover_in_a_group_of_its_own_is_stopped_too(supervise: Launcher, tm
 # -- 2. a stderr nobody reads --------------------------------------------------------------------
 
 FLAKY = 20  # gates failing every few milliseconds: a debug line each time
-FILL_STDERR = "import sys, time; sys.stderr.write('x' * 200_000 + '\\n'); sys.stderr.flush(); time.sleep(300)"
+FILL_STDERR = str(APPS / "fill_stderr.py")
 
 
 def _stalled(tmp_path: Path, extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], int, int]:
@@ -465,7 +460,7 @@ def _stalled(tmp_path: Path, extra: dict[str, str]) -> tuple[subprocess.Popen[by
         **extra,
     )
     proc = subprocess.Popen(
-        [*supervisor_argv(), "run", "--", sys.executable, "-c", FILL_STDERR],
+        [*supervisor_argv(), "run", "--", sys.executable, FILL_STDERR],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=write_end,
@@ -576,26 +571,7 @@ def _children(pid: int) -> list[str]:
         return []
 
 
-ORPHANS = textwrap.dedent(
-    """
-    import os, sys, time
-    go = sys.argv[1]
-    r, w = os.pipe()
-    for _ in range(int(sys.argv[2])):
-        if os.fork() == 0:             # the orphans: their parent exits at once
-            if os.fork() == 0:
-                os.close(w)
-                os.read(r, 1)          # blocks until the app closes the write end: all at once
-                os._exit(0)
-            os._exit(0)
-    os.close(r)
-    open(sys.argv[3], "w").close()
-    while not os.path.exists(go):
-        time.sleep(0.01)
-    os.close(w)
-    time.sleep(300)
-    """
-)
+ORPHANS = str(APPS / "orphans.py")
 
 
 @pytest.mark.slow
@@ -606,7 +582,7 @@ def test_sigterm_while_1000_orphans_exit_at_once_with_stderr_stalled(tmp_path: P
     read_end, write_end = os.pipe()
     env = clean_env(SUPERVISOR_HEALTH_HOST="127.0.0.1", SUPERVISOR_HEALTH_PORT=str(port), SUPERVISOR_LOG_LEVEL="debug")
     proc = subprocess.Popen(
-        [*pid1_prefix(), *supervisor_argv(), "run", "--", sys.executable, "-c", ORPHANS, str(go), "1000", str(forked)],
+        [*pid1_prefix(), *supervisor_argv(), "run", "--", sys.executable, ORPHANS, str(go), "1000", str(forked)],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=write_end,
