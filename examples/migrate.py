@@ -1,7 +1,8 @@
 """Stands in for ``manage.py migrate``: creates the example's SQLite database if it is missing.
 
-The example's ``cmd:`` gate runs it while the ``sqlite:`` gate waits for the file: the two gates
-run at once, and the SQLite gate passes as soon as this has run.
+The example runs it as a pre-start task: once, after the ``database`` gate passed and before
+the app starts, which is where a migration belongs (a gate is re-checked and retried; a
+migration must run once, to its end).
 """
 
 import os

@@ -86,6 +86,8 @@ def report_text(snapshot: Snapshot) -> str:
         note = "" if g.critical else " (non-critical)"
         counts = f"{took:>8}  {g.attempts} attempt(s)"
         lines.append(f"[{mark}] {g.name:<{width}}  {g.status:<7} {counts}  {g.target}  {detail}{note}")
+        if g.status is not Status.PASS:
+            lines.extend(f"      | {line}" for line in g.output)  # what the failure printed
     ok = not holding(snapshot.gates)
     lines.append(f"check {'passed' if ok else 'failed'}")
     return "\n".join(lines) + "\n"

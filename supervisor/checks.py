@@ -62,6 +62,7 @@ class CheckState:
     started: float | None = None  # when the first attempt began (the start-up timeline)
     first_passed: float | None = None
     skipped_because: str | None = None  # why the check is not run ("REDIS_URL is not set")
+    output: tuple[str, ...] = ()  # what the last failed attempt said beyond its reason (a command's findings)
 
     @property
     def ever_passed(self) -> bool:
@@ -94,6 +95,12 @@ class CheckState:
         return self.error_line or "failed"
 
     @property
+    def report(self) -> str:
+        """The reason, and beneath it the lines the failure printed (``output``): what /readyz
+        JSON calls ``output``."""
+        return "\n".join((self.reason, *self.output)) if self.output else self.reason
+
+    @property
     def error_line(self) -> str | None:
         """The last failure as users read it everywhere: ``refused: cannot connect: ...``."""
         if self.last_error is None:
@@ -114,6 +121,7 @@ def record_success(state: CheckState, *, now: float, duration: float, detail: st
         consecutive_failures=0,
         last_error=None,
         reason_class=None,
+        output=(),
         detail=detail,
         last_success=now,
         last_attempt=now,
@@ -124,7 +132,13 @@ def record_success(state: CheckState, *, now: float, duration: float, detail: st
 
 
 def record_failure(
-    state: CheckState, *, now: float, duration: float, error: str, reason_class: ReasonClass | None = None
+    state: CheckState,
+    *,
+    now: float,
+    duration: float,
+    error: str,
+    reason_class: ReasonClass | None = None,
+    output: tuple[str, ...] = (),
 ) -> CheckState:
     """A failure flips a passing check only after ``failure_threshold`` consecutive failures.
 
@@ -139,6 +153,7 @@ def record_failure(
         consecutive_failures=failures,
         last_error=error,
         reason_class=reason_class,
+        output=output,
         last_attempt=now,
         last_duration=duration,
         started=now - duration if state.started is None else state.started,
@@ -148,5 +163,11 @@ def record_failure(
 def restarted(state: CheckState) -> CheckState:
     """A restarted app must answer again before it counts as ready."""
     return replace(
-        state, status=Status.PENDING, consecutive_failures=0, last_error=None, reason_class=None, detail=None
+        state,
+        status=Status.PENDING,
+        consecutive_failures=0,
+        last_error=None,
+        reason_class=None,
+        output=(),
+        detail=None,
     )

@@ -92,6 +92,24 @@ class _Parser(argparse.ArgumentParser):
         return parsed, extras
 
 
+def _find_programs_installed_beside_us() -> None:
+    """Put the scripts directory of the supervisor's own install last on ``PATH``.
+
+    ``.venv/bin/supervisor run`` typed without activating the venv would otherwise not find the
+    ``gunicorn`` installed in that same venv. Last, so that whatever ``PATH`` already names (the
+    app's own venv in an image) wins. Done before any thread starts, since it changes the
+    environment: the app, gates and tasks (and a shell they start) see the same ``PATH`` the
+    configuration's program check looked things up on.
+    """
+    import sysconfig
+
+    scripts = sysconfig.get_path("scripts")
+    path = os.environ.get("PATH", os.defpath)
+    entries = [os.path.normpath(entry) for entry in path.split(os.pathsep) if entry]
+    if scripts and os.path.isdir(scripts) and os.path.normpath(scripts) not in entries:
+        os.environ["PATH"] = f"{path}{os.pathsep}{scripts}" if path else scripts
+
+
 def _catch_signals() -> None:
     global _inbox
     if _inbox is None:
@@ -236,6 +254,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return 2
     if args.command in ("probe", "status"):
         return _ask(args)  # before anything heavy is imported: HEALTHCHECK runs this all day
+    if args.command in ("run", "check", "wait"):
+        _find_programs_installed_beside_us()
     if args.command == "wait":
         return _wait(args, command)
     if args.command == "run":

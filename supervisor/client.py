@@ -140,7 +140,9 @@ def render_status(doc: dict[str, Any]) -> str:
         return "\n".join([*lines, "no gates or pre-start tasks configured"]) + "\n"
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
     for row in rows:
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6])
+        first, *more = row[6].split("\n")  # a failure's output: the reason, then what it printed
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + first)
+        lines.extend(f"    | {line}" for line in more)
     timeline = doc.get("timeline") or {}
     steps = [
         f"{label} after {timeline[key]:.3f} s"

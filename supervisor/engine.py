@@ -82,6 +82,7 @@ class GateEngine:
         started = time.monotonic()
         error: str | None = None
         reason_class = ReasonClass.ERROR
+        output: tuple[str, ...] = ()
         detail: str | None = None
         with anyio.move_on_after(spec.timeout) as deadline:
             try:
@@ -89,7 +90,7 @@ class GateEngine:
                     await names.resolve(spec)
                 detail = await check(spec)
             except GateFailure as exc:
-                error, reason_class = str(exc), exc.reason_class
+                error, reason_class, output = str(exc), exc.reason_class, exc.output
             except Exception as exc:  # a driver bug or an unexpected library error: report, keep going
                 log.debug("gate %s raised", spec.name, exc_info=True)
                 error = f"{type(exc).__name__}: {one_line(exc)}"
@@ -103,7 +104,9 @@ class GateEngine:
         if error is None:
             self._store.set(record_success(state, now=self._wall(), duration=duration, detail=detail or None))
             return True
-        failed = record_failure(state, now=self._wall(), duration=duration, error=error, reason_class=reason_class)
+        failed = record_failure(
+            state, now=self._wall(), duration=duration, error=error, reason_class=reason_class, output=output
+        )
         self._store.set(failed)
         return False
 

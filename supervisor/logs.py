@@ -79,6 +79,8 @@ class RedactingFilter(logging.Filter):
         for key, value in list(vars(record).items()):
             if key not in _STANDARD and isinstance(value, str) and not isinstance(value, Shown):
                 setattr(record, key, redact_text(value))
+            elif key not in _STANDARD and isinstance(value, list):  # lines of output
+                setattr(record, key, [v if isinstance(v, Shown) else redact_text(str(v)) for v in value])
         return True
 
 
@@ -101,10 +103,14 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(record.created)) + f".{int(record.msecs):03d}"
-        extras = " ".join(f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD)
+        fields = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        output = fields.pop("output", None)  # lines a failure printed: beneath the message
+        extras = " ".join(f"{k}={v}" for k, v in fields.items())
         line = f"{stamp} {record.levelname:<7} {record.getMessage()}"
         if extras:
             line += f"  [{extras}]"
+        if isinstance(output, list):
+            line += "".join(f"\n    | {text}" for text in output)
         if record.exc_info:
             line += "\n" + redact_text(self.formatException(record.exc_info))
         return line

@@ -16,7 +16,7 @@ def _check_line(old: CheckState | None, new: CheckState) -> None:
     # our words, shown as they are (logs.Shown): a password "gate" must not mask them
     took = logs.Shown(f"{(new.last_duration or 0) * 1000:.0f} ms")
     noun = logs.Shown(new.role.noun)
-    extra = {"gate": new.name}
+    extra: dict[str, object] = {"gate": new.name}
     if new.reason_class is not None:  # JSON logs carry it as a field of its own: "reason_class": "refused"
         extra["reason_class"] = logs.Shown(new.reason_class)  # our word: never masked
     if old is not None and new.attempts > old.attempts:
@@ -30,12 +30,18 @@ def _check_line(old: CheckState | None, new: CheckState) -> None:
             extra=extra,
         )
     if old is not None and old.status is new.status:
+        if new.status is Status.FAIL and new.output and new.output != old.output:
+            # still failing, for another reason: the lines that say why are news
+            extra["output"] = list(new.output)
+            log.info("%s %s still failing: %s", noun, new.name, logs.Shown(new.reason), extra=extra)
         return
     if new.status is Status.PASS:
         log.info("%s %s passed after %d attempt(s) (%s)", noun, new.name, new.attempts, took, extra=extra)
     elif new.status is Status.FAIL:
         level = log.warning if (old is not None and old.status is Status.PASS) else log.info
         note = "" if new.critical else " (non-critical)"
+        if new.output:
+            extra["output"] = list(new.output)  # JSON: a field; text: the lines beneath the message
         level("%s %s failing: %s%s", noun, new.name, logs.Shown(new.reason), note, extra=extra)
 
 

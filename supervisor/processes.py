@@ -362,7 +362,6 @@ class ProcessTable:
                 self._managed.pop(pid, None)
                 process._deliver(status)
 
-
     async def serve(
         self,
         inbox: SignalInbox,

@@ -820,8 +820,7 @@ def load_config(
     # Every secret is registered only now: a command line parsed before another gate's URL may
     # still hold that URL's password, so the shown forms are masked here, once, for all outputs.
     gates = [
-        replace(g, display="cmd:" + shown_command(g.argv) if g.kind == "cmd" else redact_text(g.display))
-        for g in gates
+        replace(g, display="cmd:" + shown_command(g.argv) if g.kind == "cmd" else redact_text(g.display)) for g in gates
     ]
     if app_probe is not None:
         app_probe = replace(app_probe, display=redact_text(app_probe.display))

@@ -12,6 +12,42 @@ from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def checkout_files() -> list[str]:
+    """The files of the checkout as a clone holds them (tracked, plus new files not ignored)."""
+    import pytest
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("needs the git checkout, to copy what a clone holds")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
+
+
+def copy_checkout(target: Path) -> Path:
+    """The checkout's files copied under ``target``, as a fresh clone would have them."""
+    for name in checkout_files():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name)
+    return target
+
+
+def readme_block(after: str, language: str) -> str:
+    """The first fenced block in ``language`` of README.md after the text ``after``, as it stands."""
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    assert after in text, f"README.md no longer says {after!r}"
+    found = re.search(rf"```{language}\n(.*?)```", text[text.index(after) :], re.S)
+    assert found, f"no {language} block after {after!r} in README.md"
+    return found.group(1).strip()
 
 
 def supervisor_argv() -> list[str]:

@@ -17,9 +17,12 @@ from supervisor.redaction import redact_text
 class GateFailure(Exception):
     """The dependency is not there; ``str(exc)`` is the one-line reason shown to users."""
 
-    def __init__(self, message: str, reason_class: ReasonClass = ReasonClass.ERROR) -> None:
+    def __init__(
+        self, message: str, reason_class: ReasonClass = ReasonClass.ERROR, output: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.reason_class = reason_class
+        self.output = output  # lines that say more than the reason (a command's findings), masked
 
 
 def connect_failure(prefix: str, exc: BaseException, otherwise: ReasonClass = ReasonClass.ERROR) -> GateFailure:

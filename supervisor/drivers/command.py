@@ -9,8 +9,9 @@ The verdict is the exit status, the moment the command exits. Output is read unt
 whatever is already in the pipe; reading never waits for end-of-file, because a daemon the
 command started may hold the pipe open forever. Then the process group is killed, and so is
 any process that still holds the pipe's write end (a daemon that left the group with setsid):
-each attempt would otherwise leave one more behind. Only a bounded tail of output is kept; it is
-masked whole, its cut-off start included, before its last line is taken and cut to length, so
+each attempt would otherwise leave one more behind. Only a bounded tail of output (stdout and
+stderr in one pipe, in order) is kept; it is masked whole, its cut-off start included, before
+the lines that say why it failed are taken from it and cut to length (``command_output``), so
 no cut shows a piece of a password.
 """
 
@@ -23,6 +24,7 @@ import anyio
 import anyio.to_thread
 
 from supervisor import processes
+from supervisor.command_output import significant
 from supervisor.drivers import GateFailure
 from supervisor.gatespec import GateSpec
 from supervisor.reasons import ReasonClass
@@ -126,8 +128,10 @@ async def check(spec: GateSpec) -> str | None:
         # on timeout or cancellation: the whole group goes; the reaper collects the status
         process.kill_group()
         process.close_pipes()
-    output = last_line(tail.text())
+    text = tail.text()
     if returncode != 0:
         how = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
-        raise GateFailure(f"{how}" + (f": {output}" if output else ""), ReasonClass.EXIT_STATUS)
-    return output or None
+        found = significant(text)
+        reason = how + (f": {found.headline}" if found.headline else "")
+        raise GateFailure(reason, ReasonClass.EXIT_STATUS, output=found.lines)
+    return last_line(text) or None

@@ -60,9 +60,10 @@ def check_json(check: CheckState) -> dict[str, Any]:
         entry["skipped"] = True
         entry["output"] = f"skipped: {check.skipped_because}"
     elif check.status is not Status.PASS:
-        entry["output"] = check.reason
+        entry["output"] = check.report  # the reason, then what the failure printed, one line each
     elif check.last_error:
-        entry["output"] = f"last attempt failed (below the failure threshold): {check.error_line}"
+        below = f"last attempt failed (below the failure threshold): {check.error_line}"
+        entry["output"] = "\n".join((below, *check.output))
     return entry
 
 

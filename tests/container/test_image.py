@@ -19,7 +19,7 @@ def test_the_supervisor_is_pid_1_as_non_root_and_the_example_becomes_ready(image
     assert pid1[1] == "app" and "/opt/supervisor/bin/supervisor run" in pid1[2], top
     assert "hello from behind container-supervisor" in get(c.app_port, "/").text
     verbose = get(c.health_port, "/readyz?verbose").text
-    assert "[+]migrations ok" in verbose and "[+]database ok" in verbose
+    assert "[+]prestart-migrate ok" in verbose and "[+]database ok" in verbose
     assert c.podman.run("healthcheck", "run", c.name, check=False).returncode == 0
 
 
@@ -36,7 +36,8 @@ def test_degraded_mode_keeps_running_and_stays_healthy(image: str, start: object
     assert reply.status == 503
     failing = [line for line in reply.text.splitlines() if line.startswith("[-]")]
     assert failing[0].startswith("[-]cache failed"), failing
-    assert all(f.startswith(("[-]cache", "[-]app-process", "[-]app-probe")) for f in failing), failing
+    allowed = ("[-]cache", "[-]prestart-migrate failed: waiting for", "[-]app-process", "[-]app-probe")
+    assert all(f.startswith(allowed) for f in failing), failing
     assert c.running()
     assert c.podman.run("healthcheck", "run", c.name, check=False).returncode == 0  # liveness: healthy
     status = c.exec("supervisor", "status", check=False)

@@ -44,7 +44,9 @@ def test_the_example_runs_with_its_embedded_defaults(tmp_path: Path) -> None:
             text = log.read_text()
             assert f"health endpoints on http://127.0.0.1:{health_port}/healthz" in text
             assert f"the app is expected at tcp://127.0.0.1:{app_port}" in text
-            assert "gate migrations passed" in text and "gate database passed" in text
+            # the recommended shape: the gate checks, the pre-start task migrates once, then the app
+            assert text.index("gate database passed") < text.index("pre-start task prestart-migrate passed")
+            assert text.index("pre-start task prestart-migrate passed") < text.index("started gunicorn")
         finally:
             proc.send_signal(signal.SIGINT)
             assert proc.wait(20) == 0

@@ -137,9 +137,7 @@ def test_a_start_up_order_cycle_of_a_thousand_gates_is_exit_78() -> None:
     assert "the start-up order has a cycle: " in problem
 
 
-@pytest.mark.parametrize(
-    "how", ["-D", "--daemon", "GUNICORN_CMD_ARGS", "config_file", "default_config_file"]
-)
+@pytest.mark.parametrize("how", ["-D", "--daemon", "GUNICORN_CMD_ARGS", "config_file", "default_config_file"])
 def test_gunicorn_in_daemon_mode_is_refused_before_anything_starts(tmp_path: Path, how: str) -> None:
     env = run_env()
     argv = ["gunicorn", "--bind", f"127.0.0.1:{free_port()}", "app:app"]
