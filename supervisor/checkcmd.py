@@ -24,7 +24,8 @@ from supervisor.state import StateStore
 
 
 def _done(snapshot: Snapshot) -> bool:
-    return all(g.satisfied or (not g.critical and g.attempts > 0) for g in snapshot.gates)
+    """Every gate passed, or had its say: a non-critical one an attempt, a final failure its one."""
+    return all(g.satisfied or g.final or (not g.critical and g.attempts > 0) for g in snapshot.gates)
 
 
 async def run_to_verdict(

@@ -63,6 +63,7 @@ class CheckState:
     first_passed: float | None = None
     skipped_because: str | None = None  # why the check is not run ("REDIS_URL is not set")
     output: tuple[str, ...] = ()  # what the last failed attempt said beyond its reason (a command's findings)
+    final: bool = False  # failed in a way nothing changes before a restart: never retried
 
     @property
     def ever_passed(self) -> bool:
@@ -139,6 +140,7 @@ def record_failure(
     error: str,
     reason_class: ReasonClass | None = None,
     output: tuple[str, ...] = (),
+    final: bool = False,
 ) -> CheckState:
     """A failure flips a passing check only after ``failure_threshold`` consecutive failures.
 
@@ -154,6 +156,7 @@ def record_failure(
         last_error=error,
         reason_class=reason_class,
         output=output,
+        final=final,
         last_attempt=now,
         last_duration=duration,
         started=now - duration if state.started is None else state.started,

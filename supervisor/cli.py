@@ -481,6 +481,9 @@ def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
         if not passed:
             for line in waitcmd.failures(snapshot):
                 _say(line)
+            if any(g.final for g in snapshot.gates):
+                _say(f"{PROG}: wait: a target cannot pass before a restart (exit {exitcodes.CHECK_FAILED})")
+                return _done(exitcodes.CHECK_FAILED)
             _say(f"{PROG}: wait: not every target passed within {args.timeout} (exit {exitcodes.TIMED_OUT})")
             return _done(exitcodes.TIMED_OUT)
         if command:

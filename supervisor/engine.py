@@ -1,7 +1,8 @@
 """The gate engine: every gate in its own task, every attempt under its own deadline.
 
 The loop per gate is: attempt, fold the outcome into the store, wait (jittered backoff after a
-failure, ``check_interval`` after a success), repeat. A startup-only gate stops once it passed;
+failure, ``check_interval`` after a success), repeat. A failure the driver calls final (nothing
+can change it before a restart) ends the loop. A startup-only gate stops once it passed;
 with ``recheck=False`` (the ``check`` command) every gate stops once it passed. The engine never
 decides readiness: it only reports outcomes to the store.
 """
@@ -83,6 +84,7 @@ class GateEngine:
         error: str | None = None
         reason_class = ReasonClass.ERROR
         output: tuple[str, ...] = ()
+        final = False
         detail: str | None = None
         with anyio.move_on_after(spec.timeout) as deadline:
             try:
@@ -90,7 +92,7 @@ class GateEngine:
                     await names.resolve(spec)
                 detail = await check(spec)
             except GateFailure as exc:
-                error, reason_class, output = str(exc), exc.reason_class, exc.output
+                error, reason_class, output, final = str(exc), exc.reason_class, exc.output, exc.final
             except Exception as exc:  # a driver bug or an unexpected library error: report, keep going
                 log.debug("gate %s raised", spec.name, exc_info=True)
                 error = f"{type(exc).__name__}: {one_line(exc)}"
@@ -105,7 +107,13 @@ class GateEngine:
             self._store.set(record_success(state, now=self._wall(), duration=duration, detail=detail or None))
             return True
         failed = record_failure(
-            state, now=self._wall(), duration=duration, error=error, reason_class=reason_class, output=output
+            state,
+            now=self._wall(),
+            duration=duration,
+            error=error,
+            reason_class=reason_class,
+            output=output,
+            final=final,
         )
         self._store.set(failed)
         return False
@@ -124,6 +132,8 @@ class GateEngine:
                     return
                 await anyio.sleep(self._interval)
                 continue
+            if self._store.get(spec.name).final:
+                return  # nothing changes it before a restart (a config: gate's environment)
             at_max = self._store.phase is Phase.DEGRADED
             delay = self._backoff.delay(retry, self._rng, at_maximum=at_max)
             if self._store.get(spec.name).status is Status.PASS:

@@ -5,7 +5,8 @@ What wait-for-it, dockerize and curl loops do, with the gate engine: the same UR
 gates, every target at once, each attempt under its own timeout, jittered backoff. It exits 124
 at the deadline, as ``timeout(1)`` and wait4x do. With ``-- CMD`` it *replaces itself* with CMD
 (``exec``): CMD's exit code is the result and no supervisor stays in between; at the deadline
-CMD is not run.
+CMD is not run. A target that fails for good (a ``config:`` variable not set) ends the wait at
+once, exit 1. Every few seconds it says what it is still waiting for, and why.
 """
 
 import json
@@ -14,7 +15,9 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from supervisor import exitcodes
+import anyio
+
+from supervisor import exitcodes, progress
 from supervisor.backoff import Backoff
 from supervisor.checkcmd import run_to_verdict
 from supervisor.checks import CheckState, Status
@@ -45,9 +48,23 @@ async def wait_for(
                 emit(_line(state))
 
     store.subscribe(report)
-    stopped_by = await run_to_verdict(
-        store, engine, targets, lambda _: len(reported) == len(targets), deadline, adopt_orphans=False
-    )
+
+    async def tell_progress() -> None:
+        while True:
+            await anyio.sleep(progress.EVERY)
+            snap = store.snapshot()
+            for line in progress.still_waiting(
+                (g for g in sorted(snap.gates, key=_position) if g.name not in reported), snap.now, by_target=True
+            ):
+                emit(line)
+
+    def done(snap: Snapshot) -> bool:
+        return len(reported) == len(targets) or any(g.final for g in snap.gates)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(tell_progress)
+        stopped_by = await run_to_verdict(store, engine, targets, done, deadline, adopt_orphans=False)
+        tg.cancel_scope.cancel()
     return store.snapshot(), stopped_by, len(reported) == len(targets)
 
 

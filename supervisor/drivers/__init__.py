@@ -18,11 +18,17 @@ class GateFailure(Exception):
     """The dependency is not there; ``str(exc)`` is the one-line reason shown to users."""
 
     def __init__(
-        self, message: str, reason_class: ReasonClass = ReasonClass.ERROR, output: tuple[str, ...] = ()
+        self,
+        message: str,
+        reason_class: ReasonClass = ReasonClass.ERROR,
+        output: tuple[str, ...] = (),
+        *,
+        final: bool = False,
     ) -> None:
         super().__init__(message)
         self.reason_class = reason_class
         self.output = output  # lines that say more than the reason (a command's findings), masked
+        self.final = final  # nothing can change it before a restart: no retry, no waiting for a timeout
 
 
 def connect_failure(prefix: str, exc: BaseException, otherwise: ReasonClass = ReasonClass.ERROR) -> GateFailure:

@@ -2,12 +2,15 @@
 and the log, with a real Django ``check --deploy``."""
 
 import json
+import re
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, cli, wait_until
+from tests.helpers import ROOT, clean_env, cli, free_port, supervisor_argv, wait_until
 from tests.integration.supervised import Launcher
 
 pytestmark = pytest.mark.integration
@@ -55,3 +58,42 @@ def test_run_shows_it_in_readyz_status_and_the_log_once(supervise: Launcher, tmp
     assert status.returncode == 1 and f"| {W009}" in status.stdout, status.stdout
     log = s.output()
     assert log.count(f"| {W009}") == 1, log  # when the failure first appears, not at every attempt
+
+
+def test_a_config_gate_that_fails_is_final_check_and_wait_return_at_once(tmp_path: Path) -> None:
+    env = {"SUPERVISOR_GATE_CONF": "config:CS_NOT_SET_ANYWHERE", "SUPERVISOR_STARTUP_TIMEOUT": "60s"}
+    started = time.monotonic()
+    r = cli("check", env=env, timeout=30)
+    assert r.returncode == 1 and "set it and restart" in r.stdout, r.stdout + r.stderr
+    w = cli("wait", "--timeout", "60s", "config:CS_NOT_SET_ANYWHERE", timeout=30)
+    assert w.returncode == 1 and "cannot pass before a restart" in w.stderr, w.stdout + w.stderr
+    assert time.monotonic() - started < 20  # neither waited for its 60 s deadline
+
+
+def test_run_degrades_at_once_on_a_final_failure_or_exits_69(supervise: Launcher) -> None:
+    env = {"SUPERVISOR_GATE_CONF": "config:CS_NOT_SET_ANYWHERE", "SUPERVISOR_STARTUP_TIMEOUT": "120s"}
+    s = supervise.run("sleep", "60", env=env)
+    s.wait_listening()
+    wait_until(lambda: json.loads(s.get("/readyz?format=json").body)["phase"] == "degraded", 20, "degraded at once")
+    entry = json.loads(s.get("/readyz?format=json").body)["checks"]["conf"][0]
+    assert entry["attempts"] == 1 and "set it and restart" in entry["output"]  # tried once, never again
+    quits = supervise.run("sleep", "60", env={**env, "SUPERVISOR_ON_STARTUP_TIMEOUT": "exit"})
+    assert quits.wait(20) == 69
+    assert "cannot pass before a restart" in quits.output()
+
+
+def test_long_waits_say_what_they_still_wait_for(supervise: Launcher) -> None:
+    target = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    s = supervise.run("sleep", "60", env={"SUPERVISOR_GATE_SLOW": target, "SUPERVISOR_GATE_SLOW__TIMEOUT": "1s"})
+    w = subprocess.Popen(
+        [*supervisor_argv(), "wait", "--timeout", "8s", "--attempt-timeout", "1s", target],
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = w.communicate(timeout=30)
+    assert w.returncode == 124
+    lines = [line for line in out.splitlines() if line.startswith(f"still waiting for {target}: refused")]
+    assert lines and re.search(r"\(attempt \d+, \d+\.\d s\)$", lines[0]), out + err
+    wait_until(lambda: "still waiting for slow: refused" in s.output(), 15, "run's progress line")
