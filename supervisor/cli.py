@@ -290,6 +290,10 @@ def _main(argv: Sequence[str] | None) -> int:
         budget = _fit_descriptors(config) if args.command == "run" else None
     except ConfigError as exc:
         return _fail_config(exc.problems)
+    if args.command in ("run", "check"):
+        from supervisor.settings import export_file_variables
+
+        export_file_variables(config.from_files, os.environ)  # no thread runs yet
     try:
         if args.command == "config":
             return _config(config, as_json=args.json)
@@ -406,8 +410,17 @@ def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
     from supervisor import waitcmd
     from supervisor.backoff import Backoff
     from supervisor.durations import parse_duration
-    from supervisor.gatespec import GateSpec, GateUrlError, build_gate, resolve_env_url, shown_command
+    from supervisor.gatespec import (
+        GateSpec,
+        GateUrlError,
+        build_gate,
+        env_file_variable,
+        expand_url,
+        resolve_env_url,
+        shown_command,
+    )
     from supervisor.redaction import redact_text, register
+    from supervisor.settings import export_file_variables
     from supervisor.urlparts import mask_unparsed, secrets_in_text
 
     bad_durations: list[tuple[str, str, str]] = []  # (flag, value, why)
@@ -420,9 +433,13 @@ def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
             durations[flag] = parse_duration(text)
         except ValueError as exc:
             bad_durations.append((flag, text, str(exc)))
+    from_files: dict[str, str] = {}
     for i, target in enumerate(args.targets, 1):
         try:
-            url = resolve_env_url(target, os.environ)
+            url = resolve_env_url(expand_url(target, os.environ), os.environ)
+            var = env_file_variable(target, os.environ)
+            if var is not None:
+                from_files[var] = url
             specs.append(
                 build_gate(
                     f"target{i}",
@@ -487,6 +504,7 @@ def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
             _say(f"{PROG}: wait: not every target passed within {args.timeout} (exit {exitcodes.TIMED_OUT})")
             return _done(exitcodes.TIMED_OUT)
         if command:
+            export_file_variables(from_files, os.environ)  # CMD reads VAR, as the app under `run` does
             return waitcmd.become(command)
         return _done(exitcodes.OK)
 

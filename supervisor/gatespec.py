@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from supervisor import cmdline, kinds, secretfiles, urlparts
+from supervisor import cmdline, interpolation, kinds, secretfiles, urlparts
 from supervisor.kinds import ACCEPTED_URLS
 from supervisor.redaction import MASK, redact_text, register, shorten
 
@@ -97,13 +97,20 @@ def parse_gate_url(url: str) -> ParsedUrl:
         raise GateUrlError(str(exc)) from None
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}")
+
+
 def _parse(url: str) -> ParsedUrl:
     if "\x00" in url:
         raise urlparts.UrlError("the URL holds a NUL byte")
     scheme, sep, rest = url.partition(":")
     kind = kinds.by_scheme(scheme) if sep else None
     if kind is None:
-        raise urlparts.UrlError(f"unknown gate URL scheme; accepted: {ACCEPTED_URLS}")
+        found = f" {scheme.lower()}://" if rest.startswith("//") and _SCHEME.fullmatch(scheme) else ""
+        raise urlparts.UrlError(
+            f"unknown gate URL scheme{found}; accepted: {ACCEPTED_URLS}; for another service, "
+            "tcp://HOST:PORT checks that it listens and a cmd: gate can run its own client"
+        )
     if kind.name == "cmd":
         try:
             argv = tuple(cmdline.split(rest))
@@ -160,6 +167,38 @@ def resolve_env_url(url: str, environ: Mapping[str, str]) -> str:
     return value
 
 
+class UnsetInUrl(GateUrlError):
+    """A ``${VAR}`` in the URL names a variable that is not set (and has no default)."""
+
+    def __init__(self, message: str, variable: str) -> None:
+        super().__init__(message)
+        self.variable = variable
+
+
+def expand_url(url: str, environ: Mapping[str, str]) -> str:
+    """``${VAR}`` and its Compose forms expanded in a gate URL as written in the settings
+    (``interpolation``). ``env:`` references and ``cmd:`` commands are not: an ``env:`` variable
+    holds the URL itself, and a command's ``$`` is for the shell it may run."""
+    if url.startswith(("env:", "cmd:")) or not interpolation.has_references(url):
+        return url
+    try:
+        expanded = interpolation.expand(url, environ, encode_in=interpolation.userinfo_of(url))
+    except interpolation.UnsetVariable as exc:
+        raise UnsetInUrl(str(exc), exc.name) from None
+    except interpolation.InterpolationError as exc:
+        raise GateUrlError(str(exc)) from None
+    register(expanded.in_password())  # a value put where the password goes is one
+    return expanded.text
+
+
+def env_file_variable(url: str, environ: Mapping[str, str]) -> str | None:
+    """``VAR`` when ``url`` is ``env:VAR`` and its value comes from ``VAR_FILE``, else None."""
+    if not url.startswith("env:"):
+        return None
+    var = url[4:].strip()
+    return var if var and not environ.get(var, "").strip() and environ.get(var + "_FILE", "").strip() else None
+
+
 def build_gate(
     name: str,
     url: str,
@@ -169,6 +208,7 @@ def build_gate(
     startup_only: bool | None,
     failure_threshold: int,
 ) -> GateSpec:
+    url = kinds.canonical_url(url)  # postgis://, postgresql+psycopg://: PostgreSQL under our name
     parsed = parse_gate_url(url)
     register(parsed.secrets)
     default_startup_only = kinds.get(parsed.kind).startup_only

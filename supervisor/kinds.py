@@ -39,6 +39,25 @@ def _libpq(url: str, _ports: Mapping[str, int]) -> urlparts.UrlParts:
 
 _REDIS_PORTS = MappingProxyType({"redis": 6379, "rediss": 6379})
 _HTTP_PORTS = MappingProxyType({"http": 80, "https": 443})
+# Services with no driver here, whose URLs Django settings and dj-database-url carry
+# (``DATABASE_URL=mysql://...``, ``CELERY_BROKER_URL=amqp://...``): checked at TCP level, that
+# something accepts connections at the URL's host and port, and said so wherever the gate shows.
+_TCP_LEVEL_PORTS = MappingProxyType(
+    {
+        "mysql": 3306,
+        "mysql2": 3306,
+        "mysqlgis": 3306,
+        "mysql-connector": 3306,
+        "mariadb": 3306,
+        "mssql": 1433,
+        "mssqlms": 1433,
+        "oracle": 1521,
+        "oraclegis": 1521,
+        "amqp": 5672,
+        "amqps": 5671,
+        "mongodb": 27017,
+    }
+)
 
 KINDS: tuple[Kind, ...] = (
     Kind("postgresql", ("postgresql", "postgres"), "postgresql://, postgres://", "postgres", light=False,
@@ -47,6 +66,8 @@ KINDS: tuple[Kind, ...] = (
          reader=urlparts.parse_redis),
     Kind("sqlite", ("sqlite",), "sqlite:///PATH", "sqlite"),
     Kind("tcp", ("tcp",), "tcp://HOST:PORT", "tcp", app_probe=True, reader=urlparts.parse_tcp),
+    Kind("tcp-level", tuple(_TCP_LEVEL_PORTS), "mysql://, amqp://, ... (TCP level)", "tcp",
+         default_ports=_TCP_LEVEL_PORTS, reader=urlparts.parse_tcp),
     # its driver builds a TLS context when imported: 15 ms of CPU, not on the event loop
     Kind("http", ("http", "https"), "http(s)://", "http", light=False, app_probe=True, default_ports=_HTTP_PORTS,
          reader=urlparts.parse_http),
@@ -55,6 +76,32 @@ KINDS: tuple[Kind, ...] = (
 )  # fmt: skip
 
 _BY_SCHEME = {scheme: kind for kind in KINDS for scheme in kind.schemes}
+
+# Other names of PostgreSQL (and of servers that speak its protocol) in dj-database-url and
+# SQLAlchemy URLs; libpq takes only postgresql:// and postgres://, so they are rewritten to it
+POSTGRES_ALIASES = frozenset({"pgsql", "postgis", "timescale", "timescalegis", "cockroach", "redshift"})
+SQLITE_ALIASES = frozenset({"spatialite"})
+
+
+def canonical_url(url: str) -> str:
+    """``url`` with another name of a scheme we have a driver for replaced by ours:
+    ``postgis://``, ``pgsql://`` and ``postgresql+psycopg://`` are ``postgresql://``,
+    ``spatialite:///`` is ``sqlite:///``, ``PostgreSQL://`` is ``postgresql://``. Anything else
+    as it is."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    name = scheme.lower()
+    base, plus, _driver = name.partition("+")  # SQLAlchemy's dialect+driver
+    if name in POSTGRES_ALIASES or (plus and base in ("postgresql", "postgres", *POSTGRES_ALIASES)):
+        return f"postgresql://{rest}"
+    if name in SQLITE_ALIASES or (plus and base == "sqlite"):
+        return f"sqlite://{rest}"
+    if name != scheme and name in _BY_SCHEME:  # schemes are not case-sensitive; libpq and redis-py
+        return f"{name}://{rest}"  # take only the lowercase ones
+    return url
+
+
 _BY_NAME = {kind.name: kind for kind in KINDS}
 
 ACCEPTED_URLS = ", ".join(k.example for k in KINDS) + " or env:VAR"

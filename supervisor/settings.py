@@ -14,7 +14,7 @@ import re
 import shlex
 import shutil
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
@@ -30,7 +30,10 @@ from supervisor.durations import parse_duration, parse_duration_or_zero
 from supervisor.gatespec import (
     GateSpec,
     GateUrlError,
+    UnsetInUrl,
     build_gate,
+    env_file_variable,
+    expand_url,
     resolve_env_url,
     shown_command,
     skip_reason,
@@ -311,6 +314,9 @@ class Config:
     config_file: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
     prestart: tuple[PrestartTask, ...] = ()
+    # ``env:VAR`` gates whose URL came from ``VAR_FILE``: the app gets ``VAR`` with the file's
+    # content and no ``VAR_FILE``, as the official images' entrypoints do (``export_file_variables``)
+    from_files: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -568,6 +574,7 @@ def _build_gates(
     written_after: dict[str, tuple[str, ...] | None],
     after_origins: dict[str, str],
     file_path: str | None = None,
+    from_files: dict[str, str] | None = None,
 ) -> list[GateSpec]:
     specs: list[GateSpec] = []
     for name in sorted(gathered):
@@ -616,7 +623,28 @@ def _build_gates(
                         )
                     )
                     continue
-                url = resolve_env_url(model.url, environ)
+                try:
+                    written = expand_url(model.url, environ)
+                except UnsetInUrl as exc:
+                    if not skip:
+                        hint = f"{exc}, or skip the gate while it is unset with {_only_if_set(name)}"
+                        raise GateUrlError(hint) from None
+                    specs.append(
+                        skipped_gate(
+                            name,
+                            _show(model.url),
+                            skip,
+                            timeout=model.timeout,
+                            critical=model.critical,
+                            startup_only=model.startup_only,
+                            failure_threshold=model.failure_threshold,
+                        )
+                    )
+                    continue
+                url = resolve_env_url(written, environ)
+                var = env_file_variable(model.url, environ)
+                if var is not None and from_files is not None:
+                    from_files[var] = url
             spec = build_gate(
                 name,
                 url,
@@ -636,6 +664,10 @@ def _build_gates(
     return specs
 
 
+def _only_if_set(gate: str) -> str:
+    return f"{GATE_PREFIX}{gate.upper()}__ONLY_IF_SET=VAR"
+
+
 def _is_set(environ: Mapping[str, str], name: str) -> bool:
     """Set and not empty: a value of blanks is a variable someone forgot to fill in."""
     return bool(environ.get(name, "").strip())
@@ -647,9 +679,19 @@ def _env_url_given(url: str, environ: Mapping[str, str]) -> bool:
 
 
 def _app_probe(
-    settings: Settings, merged: Mapping[str, Value], command: tuple[str, ...], problems: list[str]
+    settings: Settings,
+    merged: Mapping[str, Value],
+    command: tuple[str, ...],
+    problems: list[str],
+    environ: Mapping[str, str],
 ) -> tuple[GateSpec | None, str | None]:
     url, source = settings.app_probe, _origin(merged, "app_probe")
+    if url is not None:
+        try:
+            url = expand_url(url, environ)
+        except GateUrlError as exc:
+            problems.append(f"{source}={_show(url)}: {exc}")
+            return None, None
     if url is None:
         url = gunicorn.bind_probe(command)
         source = "gunicorn --bind"
@@ -772,7 +814,8 @@ def load_config(
     written_after: dict[str, tuple[str, ...] | None] = {}
     graph_origins: dict[str, str] = {}
     gathered = _gather_gates(file_gates, path, environ, problems)
-    gates = _build_gates(gathered, environ, problems, written_after, graph_origins, path)
+    from_files: dict[str, str] = {}
+    gates = _build_gates(gathered, environ, problems, written_after, graph_origins, path, from_files)
     prestart = _gather_prestart(file_prestart, path, environ, problems)
     graph_origins.update({t.name: t.source for t in prestart})
     if not problems:
@@ -809,12 +852,19 @@ def load_config(
                 f"{command_source}: {daemon} runs gunicorn as a daemon, which leaves the supervisor at once "
                 "and serves on unsupervised; remove it (gunicorn stays in the foreground)"
             )
-        app_probe, probe_source = _app_probe(settings, merged, argv, problems)
+        app_probe, probe_source = _app_probe(settings, merged, argv, problems, environ)
         known = {(PREFIX + n).upper() for n in Settings.model_fields} | {CONFIG_ENV}
         for var in sorted(environ):
             up = var.upper()
             if up.startswith(PREFIX) and not up.startswith((GATE_PREFIX, PRESTART_PREFIX)) and up not in known:
                 warnings.append(f"{var} is not a setting of this supervisor and is ignored")
+        for gate in gates:
+            if gate.kind == "tcp-level":
+                scheme = gate.url.partition(":")[0].lower()
+                warnings.append(
+                    f"gate {gate.name}: {scheme}:// has no driver here and is checked at TCP level only (that "
+                    f"something listens at {gate.host}:{gate.port}, not a login); a cmd: gate can run its own client"
+                )
     if problems or settings is None:
         raise ConfigError(problems)
     # Every secret is registered only now: a command line parsed before another gate's URL may
@@ -834,7 +884,17 @@ def load_config(
         config_file=str(Path(path)) if path else None,
         warnings=tuple(warnings),
         prestart=prestart,
+        from_files=from_files,
     )
+
+
+def export_file_variables(from_files: Mapping[str, str], environ: MutableMapping[str, str]) -> None:
+    """``VAR`` set to the content of ``VAR_FILE``, and ``VAR_FILE`` unset, for every ``env:VAR``
+    gate that read a file: the app reads ``os.environ["DATABASE_URL"]`` as it would without the
+    supervisor in front. Call before any thread starts (it changes the environment)."""
+    for var, value in from_files.items():
+        environ[var] = value
+        environ.pop(var + "_FILE", None)
 
 
 def json_schema() -> dict[str, Any]:

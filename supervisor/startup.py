@@ -67,7 +67,7 @@ class StartupSequence:
         self._startup_timeout = startup_timeout
         self._exit_on_failure = on_startup_timeout == "exit"
         self._gave_up = False
-        self._progress = anyio.CancelScope()
+        self._progress: anyio.CancelScope | None = None
 
     def _over(self, snapshot: Snapshot) -> bool:
         return self._gave_up or snapshot.phase is Phase.STOPPING
@@ -75,6 +75,7 @@ class StartupSequence:
     async def run(self) -> bool:
         """True when the app may start now; False when the start-up failed or a stop came."""
         timeout, finals = anyio.CancelScope(), anyio.CancelScope()
+        self._progress = anyio.CancelScope()
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._judge_at_timeout, timeout, name="startup timeout")
             tg.start_soon(self._judge_final_failures, finals, timeout, name="final failures")
@@ -99,6 +100,7 @@ class StartupSequence:
     async def _tell_progress(self) -> None:
         """Every few seconds until the app may start, what it still waits for and why; degraded
         mode has said so once, and logs each change after that."""
+        assert self._progress is not None
         with self._progress:
             while True:
                 await anyio.sleep(progress.EVERY)

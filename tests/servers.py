@@ -72,14 +72,15 @@ class PgServer:
         subprocess.run(_as_postgres([pg_bin("pg_ctl"), "-D", str(self.data), "-w", "promote"]), check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip
 
-    def require_passwords(self) -> None:
-        """Before ``start``: every TCP login needs a password (the role ``postgres`` has ``secret``)."""
+    def require_passwords(self, password: str = "secret") -> None:
+        """Before ``start``: every TCP login needs a password (the role ``postgres`` has ``password``)."""
         (self.data / "pg_hba.conf").write_text(
             "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n"
         )
         self.start()
+        quoted = password.replace("'", "''")
         psql = [pg_bin("psql"), "-h", str(self.root), "-p", str(self.port), "-U", "postgres", "-q", "-c",
-                "ALTER ROLE postgres PASSWORD 'secret'"]  # fmt: skip
+                f"ALTER ROLE postgres PASSWORD '{quoted}'"]  # fmt: skip
         subprocess.run(_as_postgres(psql), check=True, stdout=subprocess.DEVNULL)
 
     def postmaster(self) -> int:

@@ -13,11 +13,11 @@ pytestmark = pytest.mark.integration
 
 def test_bad_configuration_exits_78_with_one_line_per_problem() -> None:
     for command in (["run", "--", "true"], ["check"], ["config"]):
-        r = cli(*command, env={"SUPERVISOR_HEALTH_PORT": "eighty", "SUPERVISOR_GATE_DB": "mysql://x"})
+        r = cli(*command, env={"SUPERVISOR_HEALTH_PORT": "eighty", "SUPERVISOR_GATE_DB": "cassandra://x"})
         assert r.returncode == 78, r
         lines = r.stderr.strip().splitlines()
         assert lines[0] == "supervisor: SUPERVISOR_HEALTH_PORT=eighty: expected a whole number from 1 to 65535"
-        assert lines[1].startswith("supervisor: SUPERVISOR_GATE_DB=mysql://x: unknown gate URL scheme")
+        assert lines[1].startswith("supervisor: SUPERVISOR_GATE_DB=cassandra://x: unknown gate URL scheme cassandra://")
         assert len(lines) == 3 and "Traceback" not in r.stderr
 
 
@@ -76,7 +76,7 @@ def test_no_password_in_any_output(redis_factory: RedisFactory, supervise: Launc
     for args in (["check"], ["check", "--json"], ["config"], ["config", "--json"]):
         res = cli(*args, env=env)
         outputs += [res.stdout, res.stderr]
-    bad = cli("config", env={**env, "SUPERVISOR_GATE_BAD": f"mysql://u:{secret}@h/db"})
+    bad = cli("config", env={**env, "SUPERVISOR_GATE_BAD": f"cassandra://u:{secret}@h/db"})
     assert bad.returncode == 78
     outputs.append(bad.stderr)
     s = supervise.run("sleep", "30", env={**env, "SUPERVISOR_LOG_FORMAT": "json"})

@@ -147,7 +147,7 @@ def test_wait_waits_for_a_target_that_comes_later(tmp_path: Path) -> None:
     assert proc.stdout is not None and "ready: tcp://" in proc.stdout.read()
 
 
-@pytest.mark.parametrize("target", ["redis://h:0", "mysql://x", "env:UNSET_VARIABLE_XYZ", "config:1BAD"])
+@pytest.mark.parametrize("target", ["redis://h:0", "cassandra://x", "env:UNSET_VARIABLE_XYZ", "config:1BAD"])
 def test_wait_refuses_bad_targets_with_78(target: str) -> None:
     r = cli("wait", target)
     assert r.returncode == 78 and "target 1" in r.stderr and "Traceback" not in r.stderr

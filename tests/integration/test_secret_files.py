@@ -69,7 +69,7 @@ def test_bad_secret_files_are_exit_78_with_one_line(tmp_path: Path, env: dict[st
         "missing": str(tmp_path / "nope"),
         "empty": secret(tmp_path, "", "empty"),
         "tmp": str(tmp_path),
-        "bad": secret(tmp_path, f"mysql://u:{PASSWORD}@h/db", "bad"),
+        "bad": secret(tmp_path, f"cassandra://u:{PASSWORD}@h/db", "bad"),
     }
     env = {k: v.format(**paths) for k, v in env.items()}
     r = cli("config", env=env)

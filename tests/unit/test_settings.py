@@ -116,7 +116,7 @@ def test_config_file_from_environment(tmp_path: Path) -> None:
         ),
         ({"SUPERVISOR_LOG_LEVEL": "loud"}, "SUPERVISOR_LOG_LEVEL=loud", "debug, info, warning or error"),
         ({"SUPERVISOR_LOG_FORMAT": "xml"}, "SUPERVISOR_LOG_FORMAT=xml", "json or text"),
-        ({"SUPERVISOR_GATE_DB": "mysql://x"}, "SUPERVISOR_GATE_DB=mysql://x", "accepted: postgresql://"),
+        ({"SUPERVISOR_GATE_DB": "cassandra://x"}, "SUPERVISOR_GATE_DB=cassandra://x", "accepted: postgresql://"),
         (
             {"SUPERVISOR_GATE_DB": "tcp://x", "SUPERVISOR_GATE_DB__TIMEOUT": "fast"},
             "SUPERVISOR_GATE_DB__TIMEOUT=fast",
@@ -165,7 +165,7 @@ def test_flag_problems_name_the_flag() -> None:
 
 
 def test_secret_is_not_echoed_in_an_error() -> None:
-    lines = problems(environ={"SUPERVISOR_GATE_DB": "mysql://u:topsecret9@h/db"})
+    lines = problems(environ={"SUPERVISOR_GATE_DB": "cassandra://u:topsecret9@h/db"})
     assert "topsecret9" not in lines[0] and "***" in lines[0]
 
 
