@@ -182,12 +182,12 @@ def expand_url(url: str, environ: Mapping[str, str]) -> str:
     if url.startswith(("env:", "cmd:")) or not interpolation.has_references(url):
         return url
     try:
-        expanded = interpolation.expand(url, environ, encode_in=interpolation.userinfo_of(url))
+        expanded = interpolation.expand(url, environ, userinfo=interpolation.userinfo_of(url))
     except interpolation.UnsetVariable as exc:
         raise UnsetInUrl(str(exc), exc.name) from None
     except interpolation.InterpolationError as exc:
         raise GateUrlError(str(exc)) from None
-    register(expanded.in_password())  # a value put where the password goes is one
+    register(expanded.passwords)  # a value put where the password goes is one
     return expanded.text
 
 

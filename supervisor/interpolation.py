@@ -35,34 +35,32 @@ class UnsetVariable(InterpolationError):
 
 
 @dataclass(frozen=True)
+class Userinfo:
+    """Where a URL template's ``user:password@`` is: offsets into the template."""
+
+    start: int
+    password: int  # where the password begins (after the ``:``); ``end`` when there is none
+    end: int  # the ``@``
+
+
+@dataclass(frozen=True)
 class Expanded:
     text: str
-    values: tuple[tuple[int, int], ...] = ()  # (start, end) in ``text`` of every value put in
-
-    def in_password(self) -> list[str]:
-        """The values put where a URL's password goes (read liberally: from the first ``:``
-        after ``://`` to the last ``@``), to be masked like a password even when the URL turns
-        out malformed (a value with an ``@`` or ``/`` that was not percent-encoded)."""
-        start = self.text.find("://")
-        end = self.text.rfind("@")
-        colon = self.text.find(":", start + 3, end) if 0 <= start < end else -1
-        if colon < 0:
-            return []
-        return [self.text[a:b] for a, b in self.values if a < end and b > colon + 1]
+    passwords: tuple[str, ...] = ()  # the values put where the URL's password goes, as put there
 
 
 def has_references(text: str) -> bool:
     return "$" in text
 
 
-def userinfo_of(template: str) -> tuple[int, int] | None:
-    """Where a URL template's ``user:password`` part is (``(start, end)``, references inside it
-    included), or None when it has none: after ``://``, up to the last ``@`` that is outside
-    every ``${...}`` and before the path."""
+def userinfo_of(template: str) -> Userinfo | None:
+    """Where a URL template's ``user:password`` part is (references inside it included), or None
+    when it has none: after ``://``, up to the last ``@`` that is outside every ``${...}`` and
+    before the path."""
     start = template.find("://")
     if start < 0:
         return None
-    i, at = start + 3, -1
+    i, at, colon = start + 3, -1, -1
     while i < len(template):
         if template.startswith("$$", i):
             i += 2
@@ -76,19 +74,22 @@ def userinfo_of(template: str) -> tuple[int, int] | None:
         else:
             if template[i] == "@":
                 at = i
+            elif template[i] == ":" and colon < 0:
+                colon = i
             i += 1
-    return (start + 3, at) if at >= 0 else None
+    if at < 0:
+        return None
+    return Userinfo(start + 3, colon + 1 if 0 <= colon < at else at, at)
 
 
-def expand(text: str, environ: Mapping[str, str], *, encode_in: tuple[int, int] | None = None) -> Expanded:
+def expand(text: str, environ: Mapping[str, str], *, userinfo: Userinfo | None = None) -> Expanded:
     """``text`` with every reference replaced; raises ``InterpolationError``.
 
-    ``encode_in``: a reference that starts in this span of ``text`` (a URL's ``user:password``)
-    is percent-encoded, since ``DB_PASSWORD`` holds the password itself, and an ``@`` or ``/``
-    in it would otherwise end that part early."""
+    ``userinfo``: a reference inside a URL's ``user:password`` is percent-encoded (``DB_PASSWORD``
+    holds the password itself, and an ``@`` or ``/`` in it would otherwise end that part early),
+    and one in its password is listed in ``passwords``."""
     out: list[str] = []
-    spans: list[tuple[int, int]] = []
-    size = 0
+    passwords: list[str] = []
     i, n = 0, len(text)
     while i < n:
         dollar = text.find("$", i)
@@ -96,12 +97,11 @@ def expand(text: str, environ: Mapping[str, str], *, encode_in: tuple[int, int] 
             out.append(text[i:])
             break
         out.append(text[i:dollar])
-        size += dollar - i
-        encode = encode_in is not None and encode_in[0] <= dollar < encode_in[1]
+        encode = userinfo is not None and userinfo.start <= dollar < userinfo.end
+        in_password = userinfo is not None and userinfo.password <= dollar < userinfo.end
         i = dollar + 1
         if i < n and text[i] == "$":  # $$: a literal $
             out.append("$")
-            size += 1
             i += 1
             continue
         if i < n and text[i] == "{":
@@ -112,17 +112,15 @@ def expand(text: str, environ: Mapping[str, str], *, encode_in: tuple[int, int] 
             name = _NAME.match(text, i)
             if name is None:  # "$" before anything else stays itself, as in Compose's lenient reading
                 out.append("$")
-                size += 1
                 continue
             value = _lookup(name.group(), environ)
             i = name.end()
         if encode:
             value = quote(value, safe="")
+        if in_password and value:
+            passwords.append(value)
         out.append(value)
-        if value:
-            spans.append((size, size + len(value)))
-        size += len(value)
-    return Expanded("".join(out), tuple(spans))
+    return Expanded("".join(out), tuple(passwords))
 
 
 def _closing_brace(text: str, start: int) -> int:
