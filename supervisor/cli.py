@@ -117,6 +117,32 @@ def _catch_signals() -> None:
         _inbox.install((*HANDLED_SIGNALS, signal.SIGCHLD))
 
 
+# Help of the flags that set a setting: what it does and its default, as settings.py has them
+# (a test holds the two together; settings is not imported here, `probe` parses these too)
+FLAG_HELP = {
+    "health_host": ("address the health endpoints listen on", "0.0.0.0"),
+    "health_port": ("port of the health endpoints", "8081"),
+    "startup_timeout": ("how long the gates may take before the start-up verdict", "1m"),
+    "on_startup_timeout": ("degraded: stay up, not ready, keep trying; exit: exit 69", "degraded"),
+    "check_interval": ("how often gates are re-checked once the app runs", "10s"),
+    "stop_timeout": ("after a stop signal, how long the app may take before SIGKILL", "30s"),
+    "app_probe": ("tcp:// or http(s):// address of the app (default: from gunicorn --bind)", None),
+    "log_level": ("the supervisor's log level", "info"),
+    "log_format": ("json or text", "json when stderr is not a terminal, else text"),
+}
+
+
+def _flag(p: argparse.ArgumentParser, name: str, metavar: str | None = None, **kw: Any) -> None:
+    text, default = FLAG_HELP[name]
+    shown = f"; default {default}" if default is not None else ""
+    p.add_argument(
+        "--" + name.replace("_", "-"),
+        metavar=metavar,
+        help=f"{text} (SUPERVISOR_{name.upper()}{shown})",
+        **kw,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -127,27 +153,32 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="{run,check,config,probe,status,wait}")
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", metavar="PATH", help="TOML configuration file (or SUPERVISOR_CONFIG)")
-        p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
-        p.add_argument("--log-format", choices=["json", "text"])
+        p.add_argument("--config", metavar="PATH", help="TOML configuration file (SUPERVISOR_CONFIG; default none)")
+        _flag(p, "log_level", choices=["debug", "info", "warning", "error"])
+        _flag(p, "log_format", choices=["json", "text"])
 
     run = sub.add_parser(
-        "run", help="run the gates, serve health endpoints, then run the app: run [options] -- CMD ..."
+        "run",
+        help="run the gates, serve health endpoints, then run the app: run [options] -- CMD ...",
+        usage=f"{PROG} run [options] [-- CMD [ARG...]]",
+        description="The command comes after --; without one, SUPERVISOR_COMMAND (or command in the file) "
+        "is run. Every flag has a SUPERVISOR_* variable; the other settings have only their variable "
+        "(docs/configuration.md).",
     )
     common(run)
-    run.add_argument("--health-host", metavar="HOST")
-    run.add_argument("--health-port", metavar="PORT")
-    run.add_argument("--startup-timeout", metavar="DURATION")
-    run.add_argument("--on-startup-timeout", metavar="degraded|exit")
-    run.add_argument("--check-interval", metavar="DURATION")
-    run.add_argument("--stop-timeout", metavar="DURATION")
-    run.add_argument("--app-probe", metavar="URL")
+    _flag(run, "health_host", "HOST")
+    _flag(run, "health_port", "PORT")
+    _flag(run, "startup_timeout", "DURATION")
+    _flag(run, "on_startup_timeout", "degraded|exit")
+    _flag(run, "check_interval", "DURATION")
+    _flag(run, "stop_timeout", "DURATION")
+    _flag(run, "app_probe", "URL")
 
     check = sub.add_parser("check", help="run the gates until they pass or the startup timeout; exit 0 or 1")
     common(check)
     check.add_argument("--json", action="store_true", help="print application/health+json")
     check.add_argument("--gate", action="append", default=[], metavar="NAME", help="only this gate (repeatable)")
-    check.add_argument("--startup-timeout", metavar="DURATION")
+    _flag(check, "startup_timeout", "DURATION")
 
     config = sub.add_parser("config", help="print the effective configuration, secrets redacted")
     common(config)
@@ -165,7 +196,11 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="a running supervisor's state: exit 0 ready, 1 not, 2 no answer")
     address(status)
     status.add_argument("--json", action="store_true", help="print its application/health+json report")
-    wait = sub.add_parser("wait", help="wait until every TARGET passes, then exit 0 or run: wait TARGET... [-- CMD]")
+    wait = sub.add_parser(
+        "wait",
+        help="wait until every TARGET passes, then exit 0 or run: wait TARGET... [-- CMD]",
+        usage=f"{PROG} wait [options] TARGET... [-- CMD [ARG...]]",
+    )
     wait.add_argument("targets", nargs="+", metavar="TARGET", help="a gate URL (postgresql://, tcp://, http://, ...)")
     wait.add_argument("--timeout", metavar="DURATION", default="60s", help="give up after this: exit 124 (60s)")
     wait.add_argument("--attempt-timeout", metavar="DURATION", default="5s", help="limit for one attempt (5s)")
@@ -272,7 +307,11 @@ def _main(argv: Sequence[str] | None) -> int:
     cli = {name: getattr(args, name, None) for name in _CLI_SETTINGS}
     try:
         config = load_config(
-            cli=cli, config_file=args.config, command=command, check_programs=args.command in ("run", "check")
+            cli=cli,
+            config_file=args.config,
+            command=command,
+            check_programs=args.command in ("run", "check"),
+            unresolved_ok=args.command == "config",
         )
         if args.command == "check" and args.gate:
             unknown = sorted(set(args.gate) - {g.name for g in config.gates})
@@ -552,6 +591,8 @@ def effective(config: "Config") -> dict[str, Any]:
             "startup_only": g.startup_only,
             "failure_threshold": g.failure_threshold,
             "after": list(g.after),
+            **({"skipped": g.skipped_because} if g.skipped_because else {}),
+            **({"unresolved": g.unresolved} if g.unresolved else {}),
         }
         for g in config.gates
     }
@@ -569,28 +610,40 @@ def effective(config: "Config") -> dict[str, Any]:
     return out
 
 
+def _shown_value(key: str, value: object) -> str:
+    """A value of ``config``'s text form as the file would hold it: ``true``, ``30s``, a command
+    quoted as a shell would read it, ``-`` for none."""
+    import shlex
+
+    if value is None or value == []:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        words = [str(v) for v in value]
+        return shlex.join(words) if key == "command" else ", ".join(words)
+    return str(value)
+
+
 def _config(config: "Config", *, as_json: bool) -> int:
     data = effective(config)
     if as_json:
         _write(sys.stdout, json.dumps(data, indent=2) + "\n")
-        return exitcodes.OK
-    lines = []
-    for key, value in data.items():
-        if key in ("gates", "prestart"):
-            continue
-        lines.append(f"{key:<24} {value if value is not None else '-'}")
-    for name, task in data["prestart"].items():
-        lines.append(f"prestart {name}: {' '.join(task['command'])}")
-        lines.append(f"  {'after':<22} {', '.join(task['after']) or '-'}")
-        if task["timeout"]:
-            lines.append(f"  {'timeout':<22} {task['timeout']}")
-    for name, gate in data["gates"].items():
-        lines.append(f"gate {name}:")
-        lines += [
-            f"  {key:<22} {', '.join(value) or '-' if isinstance(value, list) else value}"
-            for key, value in gate.items()
-        ]
-    _write(sys.stdout, "\n".join(lines) + "\n")
+    else:
+        lines = []
+        for key, value in data.items():
+            if key in ("gates", "prestart"):
+                continue
+            lines.append(f"{key:<24} {_shown_value(key, value)}")
+        for name, task in data["prestart"].items():
+            lines.append(f"prestart {name}:")
+            lines += [f"  {key:<22} {_shown_value(key, value)}" for key, value in task.items()]
+        for name, gate in data["gates"].items():
+            lines.append(f"gate {name}:")
+            lines += [f"  {key:<22} {_shown_value(key, value)}" for key, value in gate.items()]
+        _write(sys.stdout, "\n".join(lines) + "\n")
     for warning in config.warnings:
         _say(f"warning: {warning}")
+    if config.unresolved:  # shown above as unresolved; still a configuration that cannot run
+        return _fail_config(config.unresolved)
     return exitcodes.OK

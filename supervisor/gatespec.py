@@ -39,6 +39,7 @@ class GateSpec:
     variables: tuple[str, ...] = ()
     must_exist: bool = False  # sqlite: the file must exist (else a missing file in a writable directory passes)
     skipped_because: str | None = None  # ONLY_IF_SET names a variable that is not set: never checked
+    unresolved: str | None = None  # `config` only: why the URL cannot be known here (a variable unset)
     after: tuple[str, ...] = ()  # check names to wait for before the first attempt (the graph's)
 
 
@@ -161,7 +162,9 @@ def resolve_env_url(url: str, environ: Mapping[str, str]) -> str:
         except secretfiles.SecretFileError as exc:
             raise GateUrlError(f"env:{var} reads {var}_FILE, but {exc}") from None
     if not value:
-        raise GateUrlError(f"env:{var} but {var} is not set or empty; set {var} (or {var}_FILE) or give the URL itself")
+        raise UnsetInUrl(
+            f"env:{var} but {var} is not set or empty; set {var} (or {var}_FILE) or give the URL itself", var
+        )
     if value.startswith("env:"):
         raise GateUrlError(f"env:{var} points at another env: reference; give a URL")
     return value

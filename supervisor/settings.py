@@ -317,6 +317,7 @@ class Config:
     # ``env:VAR`` gates whose URL came from ``VAR_FILE``: the app gets ``VAR`` with the file's
     # content and no ``VAR_FILE``, as the official images' entrypoints do (``export_file_variables``)
     from_files: Mapping[str, str] = field(default_factory=dict)
+    unresolved: tuple[str, ...] = ()  # `config`: problem lines of gates whose URL needs an unset variable
 
 
 @dataclass(frozen=True)
@@ -575,6 +576,7 @@ def _build_gates(
     after_origins: dict[str, str],
     file_path: str | None = None,
     from_files: dict[str, str] | None = None,
+    unresolved: list[str] | None = None,
 ) -> list[GateSpec]:
     specs: list[GateSpec] = []
     for name in sorted(gathered):
@@ -624,24 +626,31 @@ def _build_gates(
                     )
                     continue
                 try:
-                    written = expand_url(model.url, environ)
+                    url = resolve_env_url(expand_url(model.url, environ), environ)
                 except UnsetInUrl as exc:
-                    if not skip:
-                        hint = f"{exc}, or skip the gate while it is unset with {_only_if_set(name)}"
-                        raise GateUrlError(hint) from None
-                    specs.append(
-                        skipped_gate(
-                            name,
-                            _show(model.url),
-                            skip,
-                            timeout=model.timeout,
-                            critical=model.critical,
-                            startup_only=model.startup_only,
-                            failure_threshold=model.failure_threshold,
-                        )
+                    placeholder = skipped_gate(
+                        name,
+                        _show(model.url),
+                        skip or exc.variable,
+                        timeout=model.timeout,
+                        critical=model.critical,
+                        startup_only=model.startup_only,
+                        failure_threshold=model.failure_threshold,
                     )
+                    if skip:
+                        specs.append(placeholder)
+                        continue
+                    hint = (
+                        str(exc)
+                        if model.url.startswith("env:")
+                        else f"{exc}, or skip the gate while it is unset with {_only_if_set(name)}"
+                    )
+                    if unresolved is None:
+                        raise GateUrlError(hint) from None
+                    # `config`: shown unresolved, and a problem all the same (a non-zero exit)
+                    unresolved.append(f"{origins['url']}={_show(model.url)}: {hint}")
+                    specs.append(replace(placeholder, skipped_because=None, unresolved=f"{exc.variable} is not set"))
                     continue
-                url = resolve_env_url(written, environ)
                 var = env_file_variable(model.url, environ)
                 if var is not None and from_files is not None:
                     from_files[var] = url
@@ -782,11 +791,15 @@ def load_config(
     config_file: str | None = None,
     command: Sequence[str] = (),
     check_programs: bool = False,
+    unresolved_ok: bool = False,
 ) -> Config:
     """Validate everything and return it, or raise ``ConfigError`` with every problem found.
 
     ``check_programs`` (``run`` and ``check``): the programs of the app, of ``cmd:`` gates and of
     pre-start tasks must exist now, not only when their turn comes after the gates.
+    ``unresolved_ok`` (``config``): a gate whose URL needs a variable that is not set is built
+    unresolved and its problem put in ``Config.unresolved``, so that the rest can be shown (CI
+    lints a configuration without the real secrets).
     """
     environ = dict(os.environ if environ is None else environ)
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
@@ -815,7 +828,8 @@ def load_config(
     graph_origins: dict[str, str] = {}
     gathered = _gather_gates(file_gates, path, environ, problems)
     from_files: dict[str, str] = {}
-    gates = _build_gates(gathered, environ, problems, written_after, graph_origins, path, from_files)
+    unresolved: list[str] | None = [] if unresolved_ok else None
+    gates = _build_gates(gathered, environ, problems, written_after, graph_origins, path, from_files, unresolved)
     prestart = _gather_prestart(file_prestart, path, environ, problems)
     graph_origins.update({t.name: t.source for t in prestart})
     if not problems:
@@ -885,6 +899,7 @@ def load_config(
         warnings=tuple(warnings),
         prestart=prestart,
         from_files=from_files,
+        unresolved=tuple(unresolved or ()),
     )
 
 

@@ -229,3 +229,17 @@ def test_issue_3_defaults_and_prestart_order(tmp_path: Path) -> None:
     ]
     assert c.warnings == ()
     assert load_config(environ={"SUPERVISOR_DRAIN_DELAY": "5s"}).settings.drain_delay == 5.0
+
+
+def test_every_flag_names_its_variable_and_the_default_settings_has() -> None:
+    from supervisor.cli import _CLI_SETTINGS, FLAG_HELP
+    from supervisor.durations import format_duration
+    from supervisor.settings import Settings
+
+    assert set(FLAG_HELP) == set(_CLI_SETTINGS)
+    for name, (_text, default) in FLAG_HELP.items():
+        field = Settings.model_fields[name]
+        if field.default is None or name == "log_format":
+            continue  # no default value: the help says what happens instead
+        value = format_duration(field.default) if field.annotation is float else str(field.default)
+        assert default == value, name
