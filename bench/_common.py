@@ -12,13 +12,98 @@ import time
 
 
 def supervisor_argv() -> list[str]:
-    """The installed supervisor; ``BENCH_SUPERVISOR="/path/to/other/supervisor"`` measures another
-    build (an older checkout, say) with the same script."""
+    """The supervisor a bench measures: by default this checkout installed as the image installs
+    it, a venv of its own and not editable (``regular_install``, made once per state of the
+    source and kept in the user's cache). ``BENCH_SUPERVISOR="/path/to/supervisor"`` measures
+    another build (an older checkout, say); ``BENCH_SUPERVISOR=installed`` the one on PATH."""
     other = os.environ.get("BENCH_SUPERVISOR")
+    if other == "installed":
+        exe = shutil.which("supervisor")
+        return [exe] if exe else [sys.executable, "-m", "supervisor"]
     if other:
         return other.split()
-    exe = shutil.which("supervisor")
-    return [exe] if exe else [sys.executable, "-m", "supervisor"]
+    argv = cached_install()
+    os.environ["BENCH_SUPERVISOR"] = " ".join(argv)  # every later call, and the benches run_all starts
+    return argv
+
+
+def cached_install() -> list[str]:
+    """``regular_install`` of this checkout, made once per state of its source."""
+    import hashlib
+
+    digest = hashlib.sha256(sys.version.encode())
+    for folder, _dirs, files in sorted(os.walk(os.path.join(ROOT, "supervisor"))):
+        for name in sorted(files):
+            if name.endswith((".py", ".typed")):
+                with open(os.path.join(folder, name), "rb") as f:
+                    digest.update(name.encode() + f.read())
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        digest.update(f.read())
+    cache = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "container-supervisor-bench")
+    venv = os.path.join(cache, digest.hexdigest()[:16])
+    script = os.path.join(venv, "bin", "supervisor")
+    if not os.path.exists(script):
+        shutil.rmtree(venv, ignore_errors=True)
+        os.makedirs(cache, exist_ok=True)
+        print(f"bench: installing this checkout into {venv} (a regular install, as in the image)", flush=True)
+        regular_install(venv)
+    return [script]
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def interpreter_of(argv: list[str]) -> str:
+    """The Python that ``argv`` runs: a console script's shebang, or ``argv[0]`` itself."""
+    if len(argv) >= 2 and argv[1] == "-m":
+        return argv[0]
+    try:
+        with open(argv[0], "rb") as script:
+            first = script.readline().decode(errors="replace")
+    except OSError:
+        return argv[0]
+    return first[2:].strip().split()[0] if first.startswith("#!") else argv[0]
+
+
+_DESCRIBE = (
+    "import sys, importlib.metadata as m\n"
+    "try:\n"
+    "    d = m.distribution('container-supervisor')\n"
+    "    u = d.read_text('direct_url.json') or ''\n"
+    "    kind = 'editable install' if '\"editable\": true' in u else 'regular install'\n"
+    "    pkg = f'container-supervisor {d.version}, {kind}'\n"
+    "except m.PackageNotFoundError:\n"
+    "    pkg = 'container-supervisor not installed'\n"
+    "finder = any(n.startswith('__editable__') for n in sys.modules)\n"
+    "print(f'Python {sys.version.split()[0]}, {pkg}' + ('; its site loads an editable finder' if finder else ''))\n"
+)
+
+
+def describe(python: str) -> str:
+    """Which interpreter and which install of ours it has, in one line (for every bench's header)."""
+    r = subprocess.run([python, "-c", _DESCRIBE], capture_output=True, text=True)
+    return f"{python}: {r.stdout.strip() or r.stderr.strip()[-200:]}"
+
+
+def announce(**baselines: str) -> None:
+    """Print what each side of the bench ran: the supervisor's interpreter and install, and the
+    interpreter of each Python baseline named (``label=path``)."""
+    print(f"supervisor side: {' '.join(supervisor_argv())} ({describe(interpreter_of(supervisor_argv()))})")
+    for label, python in baselines.items():
+        print(f"{label.replace('_', ' ')} side: {describe(python)}")
+
+
+def regular_install(into: str) -> list[str]:
+    """The checkout installed as the image installs it (a venv of its own, not editable), so
+    that start-up is measured without an editable install's finder in every interpreter start."""
+    subprocess.run([sys.executable, "-m", "venv", into], check=True)
+    subprocess.run(
+        [os.path.join(into, "bin", "pip"), "install", "-q", "--disable-pip-version-check", ROOT],
+        check=True,
+        cwd=into,
+        stderr=subprocess.DEVNULL,
+    )
+    return [os.path.join(into, "bin", "supervisor")]
 
 
 def free_port() -> int:

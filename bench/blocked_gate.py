@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from _common import env_for, free_port, supervisor_argv, time_until
+from _common import announce, env_for, free_port, supervisor_argv, time_until
 
 
 def threads(pid: int) -> int:
@@ -58,6 +58,7 @@ def run(seconds: float, fifo: str | None) -> tuple[list[int], float]:
 
 
 def main(seconds: float) -> None:
+    announce()
     with tempfile.TemporaryDirectory() as tmp:
         fifo = os.path.join(tmp, "hung.db")
         os.mkfifo(fifo)

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from _common import env_for, free_port, status, stop, summary, supervisor_argv, time_until
+from _common import announce, env_for, free_port, status, stop, summary, supervisor_argv, time_until
 
 TARGETS = (b"//[" + b"a" * 8000, b"http://[::1/" + b"b:" * 4000)
 
@@ -57,6 +57,7 @@ def measure(requests: int, clients: int) -> tuple[list[float], dict[str, int]]:
 
 
 def main(requests: int, clients: int) -> None:
+    announce()
     idle, _ = measure(requests, 0)
     flooded, counts = measure(requests, clients)
     print(summary("baseline: /healthz, no flood", idle))

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from _common import env_for, free_port, status, stop, summary, supervisor_argv, time_until
+from _common import announce, env_for, free_port, status, stop, summary, supervisor_argv, time_until
 
 
 def silent_server(stop_at: float) -> int:
@@ -68,6 +68,7 @@ def measure(env: dict[str, str], port: int, requests: int) -> list[float]:
 
 
 def main(requests: int) -> None:
+    announce()
     port = free_port()
     idle = measure(env_for(port), port, requests)
     silent = silent_server(time.monotonic() + 120)

@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import env_for, free_port, stop, supervisor_argv, time_until
+from _common import announce, env_for, free_port, stop, supervisor_argv, time_until
 
 FLOOR = (
     "import anyio, h11, pydantic, psycopg, redis.asyncio, prometheus_client\n"
@@ -37,6 +37,7 @@ def attempts(conn: http.client.HTTPConnection, gate: str) -> int:
 
 
 def main() -> None:
+    announce(import_floor=sys.executable)
     probes = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     failing = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000
     bare = int(

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from _common import env_for, free_port, status, summary, supervisor_argv
+from _common import announce, env_for, free_port, status, summary, supervisor_argv
 
 APPS = Path(__file__).resolve().parent.parent / "tests" / "integration" / "apps"  # shared with the fault tests
 FILL_STDERR = str(APPS / "fill_stderr.py")
@@ -189,6 +189,7 @@ def past_the_limit(limit: str | None, count: int) -> tuple[int, list[float], flo
 
 
 def main() -> None:
+    announce()
     trials = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     print(f"supervisor: {' '.join(supervisor_argv())}; interpreter of this script: {sys.executable}")
     print("\n1. /healthz every 20 ms for 10 s (ms), then SIGTERM to exit")

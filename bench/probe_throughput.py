@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import env_for, free_port, status, stop, supervisor_argv
+from _common import announce, env_for, free_port, status, stop, supervisor_argv
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -56,6 +56,7 @@ def wrk(port: int, path: str, seconds: int, expect_2xx: bool = True) -> tuple[fl
 
 
 def main() -> None:
+    announce(h11_baseline_server=sys.executable)
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     if not shutil.which("wrk"):

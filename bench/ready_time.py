@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from _common import env_for, free_port, stop, summary, supervisor_argv, time_until
+from _common import announce, env_for, free_port, stop, summary, supervisor_argv, time_until
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -32,6 +32,7 @@ def once(gates: dict[str, str]) -> float:
 
 
 def main(runs: int) -> None:
+    announce()
     baseline = [once({}) for _ in range(runs)]
     gated = [once({"SUPERVISOR_GATE_DATABASE": PG, "SUPERVISOR_GATE_CACHE": REDIS}) for _ in range(runs)]
     print(summary("baseline: start -> /readyz 200, no gates", baseline))

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _common import env_for, free_port, status, stop, supervisor_argv, time_until  # noqa: E402
+from _common import announce, env_for, free_port, status, stop, supervisor_argv, time_until  # noqa: E402
 
 from tests.servers import RedisServer  # noqa: E402
 
@@ -36,6 +36,7 @@ def until(port: int, want: int, limit: float = 30.0) -> float:
 
 
 def main() -> None:
+    announce()
     trials = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     with tempfile.TemporaryDirectory() as tmp:
         redis = RedisServer(Path(tmp))

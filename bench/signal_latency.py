@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import env_for, free_port, supervisor_argv
+from _common import announce, env_for, free_port, supervisor_argv
 
 CHILD = """
 import signal, sys, time
@@ -78,6 +78,7 @@ def describe(label: str, seconds: list[float]) -> str:
 
 
 def main(runs: int) -> None:
+    announce(child=sys.executable)
     tini = shutil.which("tini")
     if tini is None:
         sys.exit("tini is not installed (apt-get install tini)")

@@ -8,14 +8,16 @@ import subprocess
 import sys
 import time
 
-from _common import env_for, free_port, stop, summary, supervisor_argv, time_until
+from _common import announce, env_for, free_port, interpreter_of, stop, summary, supervisor_argv, time_until
 
 
 def main(runs: int) -> None:
+    python = interpreter_of(supervisor_argv())  # bare start-up of the supervisor's own interpreter
+    announce(baseline=python)
     baseline = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        subprocess.run([python, "-c", "pass"], check=True)
         baseline.append(time.perf_counter() - t)
     figures = []
     for _ in range(runs):

@@ -23,7 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import env_for, free_port, stop, supervisor_argv
+from _common import announce, env_for, free_port, stop, supervisor_argv
 
 CLIENTS = 20
 WINDOW = 2.0
@@ -145,6 +145,7 @@ def one_run(env_extra: dict[str, str]) -> tuple[float, float]:
 
 
 def main() -> None:
+    announce(https_server=sys.executable)
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     with tempfile.TemporaryDirectory() as tmp:
         server, https_port, cert = https_server(tmp)

@@ -39,7 +39,7 @@ from typing import TypeVar
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _common import free_port, stop, supervisor_argv  # noqa: E402
+from _common import announce, free_port, stop, supervisor_argv  # noqa: E402
 
 from tests.servers import PgServer, RedisServer, pg_template  # noqa: E402
 
@@ -147,6 +147,7 @@ def supervisor_env(env: dict[str, str], health: int) -> dict[str, str]:
 
 
 def main() -> None:
+    announce()
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     venv = app_venv()
     # as an installed package has it: bytecode compiled once (pip does it on install; an

@@ -1,5 +1,5 @@
 """Allows ``python -m supervisor`` where the console script is not on PATH."""
 
-from supervisor.cli import entry
+from supervisor.console import main
 
-entry()
+main()

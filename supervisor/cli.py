@@ -433,7 +433,9 @@ def _ask(args: argparse.Namespace) -> int:
         _say(f"{PROG}: --timeout={args.timeout}: expected {exc}")
         return exitcodes.CONFIG_ERROR
     if args.command == "probe":
-        code, line = client.probe(args.kind, host, port, timeout)
+        from supervisor import probe
+
+        code, line = probe.probe(args.kind, host, port, timeout)
         _write(sys.stdout, line + "\n")
         return code
     code, text = client.status(host, port, timeout, as_json=args.json)

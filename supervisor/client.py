@@ -1,10 +1,10 @@
 """``supervisor probe`` and ``supervisor status``: ask a running supervisor over its health port.
 
-``probe`` is what a Docker HEALTHCHECK runs every few seconds for a container's whole life, so
-this module imports only the standard library and h11: no pydantic, anyio, psycopg, redis or
-prometheus-client (``bench/probe_startup.py`` measures it against ``python3 -c pass``). The
-address is read as the server reads it: flags, else ``SUPERVISOR_HEALTH_HOST``/``_PORT``; a
-wildcard listen address (``0.0.0.0``, ``::``) is reached on loopback.
+``probe``'s answer is read in ``probe`` (without h11, for its start-up cost) and comes here only
+when it is not a plain 200; ``status`` reads the whole report with h11. Only the standard
+library and h11: no pydantic, anyio, psycopg, redis or prometheus-client. The address is read as
+the server reads it: flags, else ``SUPERVISOR_HEALTH_HOST``/``_PORT``; a wildcard listen address
+(``0.0.0.0``, ``::``) is reached on loopback.
 """
 
 import json
@@ -52,6 +52,13 @@ def get(host: str, port: int, path: str, timeout: float) -> Answer:
     h11.ProtocolError (a late or broken answer is no answer)."""
     started = time.monotonic()
     deadline = started + timeout
+
+    def left() -> float:  # every step gets what is left of the one deadline
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("timed out")
+        return remaining
+
     conn = h11.Connection(h11.CLIENT)
     with socket.create_connection((host, port), timeout=timeout) as sock:
         request = h11.Request(
@@ -59,12 +66,13 @@ def get(host: str, port: int, path: str, timeout: float) -> Answer:
             target=path,
             headers=[("Host", f"[{host}]" if ":" in host else host), ("Connection", "close")],
         )
+        sock.settimeout(left())
         sock.sendall(conn.send(request) + conn.send(h11.EndOfMessage()))
         status, body = 0, bytearray()
         while True:
             event = conn.next_event()
             if event is h11.NEED_DATA:
-                sock.settimeout(max(0.001, deadline - time.monotonic()))
+                sock.settimeout(left())
                 conn.receive_data(sock.recv(65536))
             elif isinstance(event, h11.Response):
                 status = event.status_code
@@ -78,21 +86,37 @@ def _why(exc: Exception) -> str:
     return (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
 
 
-def probe(kind: str, host: str, port: int, timeout: float) -> tuple[int, str]:
-    """(exit code, the one line to print)."""
-    path = "/livez" if kind == "live" else "/readyz"
-    url = f"http://{host}:{port}{path}" if ":" not in host else f"http://[{host}]:{port}{path}"
+def parse_answer(data: bytes) -> tuple[int, bytes]:
+    """(status, body) of a whole answer to a GET, read to its end; raises h11.ProtocolError."""
+    conn = h11.Connection(h11.CLIENT)
+    conn.send(h11.Request(method="GET", target="/", headers=[("Host", "probe")]))
+    conn.send(h11.EndOfMessage())
+    conn.receive_data(data)
+    conn.receive_data(b"")  # the end of the connection: the server closed it (Connection: close)
+    status, body = 0, bytearray()
+    while True:
+        event = conn.next_event()
+        if isinstance(event, h11.Response):
+            status = event.status_code
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif event is h11.NEED_DATA or isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+            if not status:
+                raise h11.RemoteProtocolError("the connection closed before a whole answer")
+            return status, bytes(body)
+
+
+def describe_failure(kind: str, url: str, data: bytes, took: str) -> tuple[int, str]:
+    """The probe's line for an answer that is not a plain 200 (``probe``): h11 reads it whole."""
     try:
-        answer = get(host, port, path, timeout)
-    except (OSError, h11.ProtocolError) as exc:
-        why = "no answer within the timeout" if isinstance(exc, TimeoutError) else _why(exc)
-        return exitcodes.CHECK_FAILED, f"not {kind}: {url}: {why}"
-    ms = f"{answer.took * 1000:.1f} ms"
-    if answer.status == 200:
-        return exitcodes.OK, f"{kind}: {url} answered 200 in {ms}"
-    lines = [line for line in answer.body.decode("utf-8", "replace").splitlines() if line.startswith("[-]")]
+        status, body = parse_answer(data)
+    except h11.ProtocolError as exc:
+        return exitcodes.CHECK_FAILED, f"not {kind}: {url}: the answer is not HTTP ({shorten(_why(exc), 120)})"
+    if status == 200:
+        return exitcodes.OK, f"{kind}: {url} answered 200 in {took}"
+    lines = [line for line in body.decode("utf-8", "replace").splitlines() if line.startswith("[-]")]
     detail = f": {'; '.join(line[3:] for line in lines)}" if lines else ""
-    return exitcodes.CHECK_FAILED, f"not {kind}: {url} answered {answer.status} in {ms}{detail}"
+    return exitcodes.CHECK_FAILED, f"not {kind}: {url} answered {status} in {took}{detail}"
 
 
 def _since(epoch: str | None) -> str:

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -69,6 +70,58 @@ def test_probe_and_status_import_nothing_heavy(degraded: object) -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=clean_env())
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_plain_probe_imports_only_the_cheap_path(degraded: object) -> None:
+    """What a HEALTHCHECK runs every few seconds: the console script's probe, beside what a bare
+    interpreter of the same environment imports anyway."""
+    watch = ("h11", "argparse", "logging", "json", "dataclasses", "socket", "supervisor.cli", "encodings.idna")
+    show = f"import sys; print(sorted(m for m in {watch!r} if m in sys.modules))"
+    bare = subprocess.run([sys.executable, "-c", show], capture_output=True, text=True, env=clean_env())
+    code = (
+        "import sys, atexit\n"
+        f"atexit.register(lambda: print(sorted(m for m in {watch!r} if m in sys.modules), file=sys.stderr))\n"
+        f"sys.argv = ['supervisor', 'probe', 'live', '--port', '{degraded.port}']\n"  # type: ignore[attr-defined]
+        "from supervisor.console import main\n"
+        "main()\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=clean_env())
+    assert r.returncode == 0 and r.stdout.startswith("live: "), r.stdout + r.stderr
+    assert r.stderr.strip() == bare.stdout.strip()  # nothing of ours added to the bare interpreter's
+
+
+def test_probe_timeout_bounds_the_whole_answer_not_each_read() -> None:
+    """A server that trickles its status line, one byte every 0.2 s: each read is quick, the answer
+    is not. ``--timeout 1s`` must end the probe at 1 s, not after the 3 s the line takes."""
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+
+        def trickle() -> None:
+            for _ in range(2):  # the probe, then `status`
+                conn, _ = srv.accept()
+                with conn:
+                    conn.recv(1024)
+                    for byte in b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok":
+                        try:
+                            conn.sendall(bytes([byte]))
+                        except OSError:
+                            break
+                        time.sleep(0.2)  # the server's pace, not a wait of the test's
+
+        worker = threading.Thread(target=trickle, daemon=True)
+        worker.start()
+        port = str(srv.getsockname()[1])
+        started = time.monotonic()
+        r = cli("probe", "--port", port, "--timeout", "1s")
+        took = time.monotonic() - started
+        assert r.returncode == 1 and "no answer within the timeout" in r.stdout, r.stdout
+        assert took < 2.5, took
+        started = time.monotonic()
+        s = cli("status", "--port", port, "--timeout", "1s")
+        took = time.monotonic() - started
+        assert s.returncode == 2 and "no answer within the timeout" in s.stdout + s.stderr, s.stdout + s.stderr
+        assert took < 2.5, took
 
 
 def test_status_shows_each_check_and_exits_by_readiness(degraded: object, supervise: Launcher) -> None:
