@@ -39,3 +39,20 @@ def test_every_test_named_in_the_reliability_matrix_exists() -> None:
     everywhere = "".join(p.read_text() for p in tests.rglob("test_*.py"))
     for name in re.findall(r"`::([A-Za-z0-9_*]+)`", text):
         assert re.search(rf"def {name.replace('*', '.*')}\(", everywhere), name
+
+
+def test_the_configuration_reference_names_every_flag_of_run() -> None:
+    from supervisor.cli import _parser
+
+    text = (DOCS / "configuration.md").read_text()
+    run = next(
+        action.choices["run"]
+        for action in _parser()._actions
+        if isinstance(getattr(action, "choices", None), dict) and "run" in action.choices
+    )
+    flags = [
+        opt for action in run._actions for opt in action.option_strings if opt.startswith("--") and opt != "--help"
+    ]
+    assert len(flags) == 10
+    for flag in flags:
+        assert f"`{flag}`" in text, flag
