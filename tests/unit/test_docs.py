@@ -1,6 +1,7 @@
 """The docs must describe what the code does: every setting and every exit code is documented,
 and every test the reliability matrix names exists."""
 
+import argparse
 import re
 from pathlib import Path
 
@@ -45,11 +46,8 @@ def test_the_configuration_reference_names_every_flag_of_run() -> None:
     from supervisor.cli import _parser
 
     text = (DOCS / "configuration.md").read_text()
-    run = next(
-        action.choices["run"]
-        for action in _parser()._actions
-        if isinstance(getattr(action, "choices", None), dict) and "run" in action.choices
-    )
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    run = commands.choices["run"]
     flags = [
         opt for action in run._actions for opt in action.option_strings if opt.startswith("--") and opt != "--help"
     ]
