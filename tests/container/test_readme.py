@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.container.conftest import ROOT, Container, Podman
+from tests.container.conftest import Container, Podman
 from tests.helpers import copy_checkout, get, readme_block, wait_until
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -80,11 +80,17 @@ def test_the_image_snippet_builds_on_the_django_example_and_runs(
     assert stock in snippet, "the snippet names the official image it builds on"
     # no registry here: the local Debian base stands in for the official image, under its name
     podman.run("tag", base_image, f"docker.io/library/{stock}")
+    try:
+        _build_and_run_the_snippet(podman, snippet, tmp_path, start)
+    finally:
+        podman.run("untag", base_image, f"docker.io/library/{stock}", check=False)
+
+
+def _build_and_run_the_snippet(podman: Podman, snippet: str, tmp_path: Path, start: object) -> None:
     context = tmp_path
     # the user's project: the Django example is their app, this repository a checkout beside it
-    app = context / "app"
-    shutil.copytree(ROOT / "examples/django", app)
-    copy_checkout(context / "container-supervisor")
+    checkout = copy_checkout(context / "container-supervisor")
+    shutil.copytree(checkout / "examples/django", context / "app")  # as a clone has it: no local venv
     (context / "Dockerfile").write_text(snippet + "\n")
     tag = "localhost/cs-readme-snippet:test"
     podman.run(
