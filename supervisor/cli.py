@@ -186,7 +186,9 @@ def _parser() -> argparse.ArgumentParser:
     config.add_argument("--schema", action="store_true", help="print the JSON schema of the configuration")
 
     def address(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--host", metavar="HOST", help="the supervisor's health host (or SUPERVISOR_HEALTH_HOST)")
+        p.add_argument(
+            "--host", metavar="HOST", help="the supervisor's health host (SUPERVISOR_HEALTH_HOST; default 127.0.0.1)"
+        )
         p.add_argument("--port", metavar="PORT", help="its health port (or SUPERVISOR_HEALTH_PORT, default 8081)")
         p.add_argument("--timeout", metavar="DURATION", default="2s", help="for the whole answer (default 2s)")
 
@@ -432,6 +434,11 @@ def _ask(args: argparse.Namespace) -> int:
     except ValueError as exc:
         _say(f"{PROG}: --timeout={args.timeout}: expected {exc}")
         return exitcodes.CONFIG_ERROR
+    from supervisor.probe import MAX_TIMEOUT
+
+    if timeout > MAX_TIMEOUT:
+        _say(f"{PROG}: --timeout={args.timeout}: expected at most 24h")
+        return exitcodes.CONFIG_ERROR
     if args.command == "probe":
         from supervisor import probe
 
@@ -522,8 +529,10 @@ def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
         replace(spec, display="cmd:" + shown_command(spec.argv) if spec.kind == "cmd" else redact_text(spec.display))
         for spec in specs
     ]
-    # with --json, stdout carries the one JSON document; the progress lines go to stderr
-    progress = sys.stderr if args.json else sys.stdout
+    # with --json, stdout carries the one JSON document, and with a command after --, that
+    # command's output: wait's own lines (ready:, still waiting for) go to stderr then
+    progress = sys.stderr if args.json or command else sys.stdout
+    export_file_variables(from_files, os.environ)  # config: targets and CMD see VAR, as under `run`
 
     async def wait() -> int:
         snapshot, stopped_by, passed = await waitcmd.wait_for(
@@ -545,7 +554,6 @@ def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
             _say(f"{PROG}: wait: not every target passed within {args.timeout} (exit {exitcodes.TIMED_OUT})")
             return _done(exitcodes.TIMED_OUT)
         if command:
-            export_file_variables(from_files, os.environ)  # CMD reads VAR, as the app under `run` does
             return waitcmd.become(command)
         return _done(exitcodes.OK)
 

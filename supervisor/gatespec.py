@@ -61,6 +61,13 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _authority(kind: kinds.Kind, url: str) -> ParsedUrl:
+    authority = url.partition("://")[2].split("/", 1)[0].rpartition("@")[2]
+    if kind.name == "tcp-level" and ("," in authority or authority.lower().startswith(("%2f", "/"))):
+        what = "a list of hosts" if "," in authority else "a Unix socket"
+        raise urlparts.UrlError(
+            f"a URL checked at TCP level names one host and port, not {what}; write a tcp://HOST:PORT "
+            "gate for each host, or a cmd: gate that runs the service's own client"
+        )
     parts = kind.parse(url)
     # libpq resolves nothing when hostaddr is given; a socket directory or an IP needs no lookup
     named = () if "hostaddr" in parts.options else parts.hosts

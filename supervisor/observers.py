@@ -5,11 +5,22 @@ checks holding readiness back changing are what an operator needs to read. Gates
 and the app probe are logged alike, each named by its role.
 """
 
+import re
+
 from supervisor import logs
 from supervisor.checks import CheckState, Role, Status
 from supervisor.readiness import Phase, Snapshot, holding
 
 log = logs.get()
+
+
+def _gist(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """What a failure's lines say, without the numbers that change at every attempt (times,
+    PIDs, durations): a new gist is news, a new timestamp is not."""
+    return tuple(_NUMBERS.sub("0", line) for line in lines)
+
+
+_NUMBERS = re.compile(r"\d+")
 
 
 def _check_line(old: CheckState | None, new: CheckState) -> None:
@@ -30,7 +41,7 @@ def _check_line(old: CheckState | None, new: CheckState) -> None:
             extra=extra,
         )
     if old is not None and old.status is new.status:
-        if new.status is Status.FAIL and new.output and new.output != old.output:
+        if new.status is Status.FAIL and new.output and _gist(new.output) != _gist(old.output):
             # still failing, for another reason: the lines that say why are news
             extra["output"] = list(new.output)
             log.info("%s %s still failing: %s", noun, new.name, logs.Shown(new.reason), extra=extra)

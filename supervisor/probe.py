@@ -12,7 +12,8 @@ without h11, and it reads one line.
 
 Only the plain forms are read here (``probe [live|ready] [--host H] [--port P] [--timeout D]``);
 anything else (``--help``, a typo, a bad value) goes to the full command line, whose messages
-and exit codes it then gets. ``--timeout`` bounds the whole answer, connect to last byte.
+and exit codes it then gets. ``--timeout`` bounds the whole answer, from the connect to the
+last byte (a name lookup is the C library's, as for every client).
 """
 
 import _socket
@@ -25,6 +26,7 @@ from supervisor.addresses import reachable
 
 DEFAULT_PORT = 8081
 DEFAULT_TIMEOUT = 2.0
+MAX_TIMEOUT = 86400.0  # a day: more is a typo (and past what a socket timeout takes)
 STATUS_LINE_MAX = 1024  # bytes before the first CRLF; past that it is not a status line
 ANSWER_MAX = 1 << 20  # a failing answer is read to its end, this much at most
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -77,13 +79,23 @@ def main(args: list[str]) -> int | None:
     host = reachable(flags.get("--host", os.environ.get("SUPERVISOR_HEALTH_HOST", "127.0.0.1")))
     raw_port = flags.get("--port", os.environ.get("SUPERVISOR_HEALTH_PORT", str(DEFAULT_PORT))).strip()
     timeout = _seconds(flags["--timeout"]) if "--timeout" in flags else DEFAULT_TIMEOUT
-    if not (raw_port.isascii() and raw_port.isdigit() and 1 <= int(raw_port) <= 65535) or timeout is None:
+    if not (raw_port.isascii() and raw_port.isdigit() and 1 <= int(raw_port) <= 65535):
         return None  # the full command line says what is wrong, as it does for `status`
+    if timeout is None or timeout > MAX_TIMEOUT:
+        return None
     code, line = probe(kind, host, int(raw_port), timeout)
+    if sys.stdout is None:  # started with stdout closed: the verdict is the exit code
+        return code
     try:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
+        if sys.stderr is not None:
+            try:
+                sys.stderr.write(f"supervisor: cannot write the output: {getattr(exc, 'strerror', None) or exc}\n")
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
         return exitcodes.OUTPUT_ERROR
     return code
 
@@ -112,11 +124,8 @@ def _ask(host: str, port: int, path: str, deadline: float) -> tuple[int | None, 
     ``deadline``."""
     # an ASCII name as bytes: a str would load the idna codec (and with it re and unicodedata)
     name: str | bytes = host.encode() if host.isascii() else host
-    family, kind, proto, _, address = _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM)[0]
-    sock = _socket.socket(family, kind, proto)
+    sock = _connect(name, port, deadline)
     try:
-        sock.settimeout(_left(deadline))
-        sock.connect(address)
         host_header = f"[{host}]" if ":" in host else host
         request = f"GET {path} HTTP/1.1\r\nHost: {host_header}\r\nConnection: close\r\n\r\n".encode()
         sock.settimeout(_left(deadline))
@@ -138,6 +147,25 @@ def _ask(host: str, port: int, path: str, deadline: float) -> tuple[int | None, 
         return status, data
     finally:
         sock.close()
+
+
+def _connect(name: str | bytes, port: int, deadline: float) -> "_socket.socket":
+    """A connected socket to the first address of ``name`` that takes the connection, as
+    ``socket.create_connection`` tries them (``localhost`` may be ``::1`` first, and the server
+    listen on IPv4 only)."""
+    error: OSError | None = None
+    for family, kind, proto, _, address in _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(_left(deadline))
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+            if isinstance(exc, TimeoutError):
+                break
+    raise error or OSError("the name resolves to no address")
 
 
 def _left(deadline: float) -> float:

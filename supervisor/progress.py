@@ -7,7 +7,7 @@ Pure: snapshot in, lines out; ``run`` logs them and ``wait`` prints them.
 
 from collections.abc import Iterable
 
-from supervisor.checks import CheckState
+from supervisor.checks import CheckState, Role
 
 EVERY = 5.0  # seconds between two reports
 
@@ -22,6 +22,11 @@ def still_waiting(checks: Iterable[CheckState], now: float, *, by_target: bool =
         if check.started is None:
             lines.append(f"still waiting for {what}: {check.reason}")
             continue
-        tried = f"attempt {check.attempts}, {max(0.0, now - check.started):.1f} s"
+        took = f"{max(0.0, now - check.started):.1f} s"
+        if check.attempts == 0:  # nothing has finished yet: say it runs, not "pending"
+            doing = "running" if check.role is Role.TASK else "its first attempt is running"
+            lines.append(f"still waiting for {what}: {doing} ({took})")
+            continue
+        tried = f"attempt {check.attempts}, {took}"
         lines.append(f"still waiting for {what}: {check.reason} ({tried})")
     return lines

@@ -23,6 +23,7 @@ import annotated_types
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, WithJsonSchema
 
 from supervisor import cmdline, graph, gunicorn, kinds
+from supervisor.addresses import url_host
 from supervisor.checks import task_check_name
 from supervisor.durations import ACCEPTED as DURATION_ACCEPTED
 from supervisor.durations import ACCEPTED_OR_ZERO as DURATION_OR_ZERO_ACCEPTED
@@ -604,7 +605,11 @@ def _build_gates(
         written_after[name] = tuple(model.after) if model.after is not None else None
         # A skipped gate is read, validated and its secrets registered like any other; it is only
         # not checked. Only an env:VAR whose VAR is unset as well cannot be built (no URL at all).
-        skip = model.only_if_set if model.only_if_set and not _is_set(environ, model.only_if_set) else None
+        # VAR_FILE sets VAR as the official images read it (and as the app gets it: export_file_variables)
+        given = model.only_if_set and (
+            _is_set(environ, model.only_if_set) or _is_set(environ, model.only_if_set + "_FILE")
+        )
+        skip = model.only_if_set if model.only_if_set and not given else None
         try:
             if model.url_file is not None:
                 url = read_secret(model.url_file)
@@ -643,7 +648,7 @@ def _build_gates(
                     hint = (
                         str(exc)
                         if model.url.startswith("env:")
-                        else f"{exc}, or skip the gate while it is unset with {_only_if_set(name)}"
+                        else f"{exc}, or skip the gate while it is unset with {_only_if_set(name, exc.variable)}"
                     )
                     if unresolved is None:
                         raise GateUrlError(hint) from None
@@ -673,8 +678,8 @@ def _build_gates(
     return specs
 
 
-def _only_if_set(gate: str) -> str:
-    return f"{GATE_PREFIX}{gate.upper()}__ONLY_IF_SET=VAR"
+def _only_if_set(gate: str, variable: str) -> str:
+    return f"{GATE_PREFIX}{gate.upper()}__ONLY_IF_SET={variable}"
 
 
 def _is_set(environ: Mapping[str, str], name: str) -> bool:
@@ -877,10 +882,11 @@ def load_config(
                 scheme = gate.url.partition(":")[0].lower()
                 warnings.append(
                     f"gate {gate.name}: {scheme}:// has no driver here and is checked at TCP level only (that "
-                    f"something listens at {gate.host}:{gate.port}, not a login); a cmd: gate can run its own client"
+                    f"something listens at {url_host(gate.host)}:{gate.port}, not a login); "
+                    "a cmd: gate can run its own client"
                 )
     if problems or settings is None:
-        raise ConfigError(problems)
+        raise ConfigError([*problems, *(unresolved or ())])
     # Every secret is registered only now: a command line parsed before another gate's URL may
     # still hold that URL's password, so the shown forms are masked here, once, for all outputs.
     gates = [

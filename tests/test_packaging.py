@@ -57,7 +57,16 @@ def test_the_sdist_holds_what_a_rebuild_needs(dist: Path) -> None:
     sdist = next(dist.glob("*.tar.gz"))
     with tarfile.open(sdist) as t:
         names = {name.split("/", 1)[1] for name in t.getnames() if "/" in name}
-    assert {"LICENSE", "README.md", "pyproject.toml", "supervisor/__init__.py", "supervisor/py.typed"} <= names
+    assert {
+        "LICENSE",
+        "README.md",
+        "CHANGELOG.md",
+        "pyproject.toml",
+        "supervisor/__init__.py",
+        "supervisor/py.typed",
+    } <= names
+    assert {"examples/supervisor.toml", "examples/app.py", "docs/configuration.md"} <= names  # README's first command
+    assert not [n for n in names if n.startswith(("tests/", "bench/", ".venv/"))]  # tests need the checkout
 
 
 def test_the_readme_snippet_passes_hadolint() -> None:

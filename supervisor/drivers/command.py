@@ -26,11 +26,13 @@ import anyio.to_thread
 from supervisor import processes
 from supervisor.command_output import significant
 from supervisor.drivers import GateFailure
+from supervisor.durations import format_duration
 from supervisor.gatespec import GateSpec
 from supervisor.reasons import ReasonClass
 from supervisor.redaction import redact_tail, redact_text, shorten
 
-TAIL_BYTES = 4096
+KEEP_OUTPUT = 0.02  # seconds before the attempt's deadline that a hung command is given up, to keep its output
+TAIL_BYTES = 65536  # enough for a long Django report: its findings sit far above its last line
 
 
 class _Tail:
@@ -116,19 +118,28 @@ async def check(spec: GateSpec) -> str | None:
     fd = process.stdout_fd
     assert fd is not None
     os.set_blocking(fd, False)
+    # the engine's deadline for this attempt, met here a moment before it: what the command printed
+    # before it hung is shown with the timeout ("connecting to db:5432 ...") instead of being lost
+    attempt = anyio.CancelScope(deadline=anyio.current_effective_deadline() - KEEP_OUTPUT)
     try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_drain, fd, tail)
-            returncode = await process.wait()
-            tg.cancel_scope.cancel()  # the verdict is in; descendants may hold the pipe for ever
-        process.kill_group()
-        if _read_available(fd, tail):  # someone outside the group still holds the write end
-            await anyio.to_thread.run_sync(_kill_pipe_holders, fd)
+        with attempt:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_drain, fd, tail)
+                returncode = await process.wait()
+                tg.cancel_scope.cancel()  # the verdict is in; descendants may hold the pipe for ever
+            process.kill_group()
+            if _read_available(fd, tail):  # someone outside the group still holds the write end
+                await anyio.to_thread.run_sync(_kill_pipe_holders, fd)
+        if attempt.cancelled_caught:
+            _read_available(fd, tail)
     finally:
         # on timeout or cancellation: the whole group goes; the reaper collects the status
         process.kill_group()
         process.close_pipes()
     text = tail.text()
+    if attempt.cancelled_caught:
+        found = significant(text)
+        raise GateFailure(f"timed out after {format_duration(spec.timeout)}", ReasonClass.TIMEOUT, output=found.lines)
     if returncode != 0:
         how = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
         found = significant(text)

@@ -3,6 +3,7 @@ and the log, with a real Django ``check --deploy``."""
 
 import json
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -97,3 +98,60 @@ def test_long_waits_say_what_they_still_wait_for(supervise: Launcher) -> None:
     lines = [line for line in out.splitlines() if line.startswith(f"still waiting for {target}: refused")]
     assert lines and re.search(r"\(attempt \d+, \d+\.\d s\)$", lines[0]), out + err
     wait_until(lambda: "still waiting for slow: refused" in s.output(), 15, "run's progress line")
+
+
+def test_a_command_that_hangs_keeps_what_it_printed() -> None:
+    env = {
+        "SUPERVISOR_GATE_X": "cmd:sh -c 'echo connecting to db.internal:5432; exec sleep 60'",
+        "SUPERVISOR_GATE_X__TIMEOUT": "1s",
+        "SUPERVISOR_STARTUP_TIMEOUT": "1s",
+    }
+    r = cli("check", "--json", env=env, timeout=30)
+    output = json.loads(r.stdout)["checks"]["x"][0]["output"]
+    assert output.splitlines() == ["timeout: timed out after 1s", "connecting to db.internal:5432"], output
+
+
+def test_output_that_changes_only_in_its_numbers_is_logged_once(supervise: Launcher) -> None:
+    noisy = "cmd:sh -c 'echo failed at $(date +%s%N) pid $$; exit 1'"
+    s = supervise.run("sleep", "60", env={"SUPERVISOR_GATE_N": noisy})
+    s.wait_listening()
+    wait_until(lambda: json.loads(s.get("/readyz?format=json").body)["checks"]["n"][0]["attempts"] >= 6, 30, "attempts")
+    assert "still failing" not in s.output(), s.output()
+
+
+def test_wait_with_a_command_leaves_stdout_to_it() -> None:
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+        target = f"tcp://127.0.0.1:{srv.getsockname()[1]}"
+        w = cli("wait", target, "--", sys.executable, "-c", "print('{\"data\": 1}')")
+    assert w.returncode == 0 and w.stdout == '{"data": 1}\n', w.stdout
+    assert f"ready: {target}" in w.stderr
+
+
+def test_probe_with_stdout_closed_or_a_huge_timeout(supervise: Launcher) -> None:
+    s = supervise.run("sleep", "60")
+    s.wait_listening()
+    closed = subprocess.run(
+        [*supervisor_argv(), "probe", "--port", str(s.port)], stdout=subprocess.DEVNULL, env=clean_env()
+    )
+    assert closed.returncode == 0
+    shut = subprocess.run(
+        ["sh", "-c", f"exec {' '.join(supervisor_argv())} probe --port {s.port} >&-"],
+        capture_output=True,
+        env=clean_env(),
+    )
+    assert shut.returncode == 0 and b"Traceback" not in shut.stderr, shut.stderr
+    huge = cli("probe", "--port", str(s.port), "--timeout", "999999999999h")
+    assert huge.returncode == 78 and "at most 24h" in huge.stderr
+
+
+def test_config_shows_every_problem_at_once() -> None:
+    env = {
+        "SUPERVISOR_GATE_X": "cassandra://x",
+        "SUPERVISOR_GATE_DB": "env:CS_UNSET_DB",
+        "SUPERVISOR_GATE_Y": "tcp://${CS_NOPE}:1",
+    }
+    r = cli("config", env=env)
+    assert r.returncode == 78
+    assert "cassandra://" in r.stderr and "CS_UNSET_DB" in r.stderr and "${CS_NOPE}" in r.stderr, r.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import cli
+from tests.helpers import cli, free_port
 from tests.integration.supervised import Launcher
 from tests.servers import PgFactory, PgServer
 
@@ -101,3 +101,27 @@ def test_cmd_gates_are_not_expanded_their_shell_is() -> None:
     # `$$` is the shell's own PID: unexpanded by us, the shell sees both forms as it would anyway
     r = cli("check", env={"SUPERVISOR_GATE_C": 'cmd:sh -c \'test -n "$HOME" && test "$$" -gt 1\''})
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_only_if_set_counts_var_file_as_set(tmp_path: Path) -> None:
+    secret = tmp_path / "database_url"
+    secret.write_text(f"postgresql://postgres@127.0.0.1:{free_port()}/postgres")  # nothing listens: must fail
+    env = {
+        "DATABASE_URL_FILE": str(secret),
+        "SUPERVISOR_GATE_DB": "env:DATABASE_URL",
+        "SUPERVISOR_GATE_DB__ONLY_IF_SET": "DATABASE_URL",
+        "SUPERVISOR_STARTUP_TIMEOUT": "1s",
+    }
+    r = cli("check", env=env)
+    assert r.returncode == 1 and "skipped" not in r.stdout, r.stdout  # checked, not skipped
+    w = cli(
+        "wait", "--timeout", "5s", "config:DATABASE_URL", "env:DATABASE_URL", env={"DATABASE_URL_FILE": str(secret)}
+    )
+    assert "config:DATABASE_URL" not in w.stderr or "not set" not in w.stderr, w.stderr  # config: sees VAR too
+
+
+def test_tcp_level_urls_with_a_host_list_or_a_socket_say_what_to_write() -> None:
+    for url in ("mongodb://u:pw@10.0.0.1:27017,10.0.0.2:27017/app", "mysql://u:pw@%2Fvar%2Frun%2Fmysqld.sock/app"):
+        r = cli("config", env={"SUPERVISOR_GATE_Q": url})
+        assert r.returncode == 78 and "names one host and port" in r.stderr, r.stderr
+        assert ":pw@" not in r.stderr
