@@ -33,6 +33,9 @@ from urllib.parse import quote, quote_plus
 MASK = "***"
 # Shorter secrets are masked only as tokens of their own: "ab" would be scrubbed from every word.
 SHORT = 3
+# A secret this long is masked inside words too ("AAA<password>BBB" in a command's output); a
+# shorter one only at word edges, so that a password "postgres" leaves "postgresql" readable
+ANYWHERE = 12
 _TOKEN_EDGE = r"""\s'"=:,;&@/?#()\[\]{}<>|.!"""
 _ESCAPE_BEFORE = r"(?<=%[0-9A-Fa-f]{2})"
 _ESCAPE_AFTER = r"(?=%[0-9A-Fa-f]{2})"
@@ -42,6 +45,8 @@ def _edge_pattern(secret: str) -> str:
     body = re.escape(secret)
     if len(secret) < SHORT:
         return rf"(?:(?<![^{_TOKEN_EDGE}])|{_ESCAPE_BEFORE}){body}(?:(?![^{_TOKEN_EDGE}])|{_ESCAPE_AFTER})"
+    if len(secret) >= ANYWHERE:  # long enough to be no word's part: masked wherever it stands
+        return body
     if secret[0].isalnum():
         body = rf"(?:(?<![^\W_])|{_ESCAPE_BEFORE})" + body
     if secret[-1].isalnum():

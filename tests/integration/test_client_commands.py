@@ -155,13 +155,14 @@ def test_wait_passes_every_target_at_once_then_execs_the_command(redis_server: R
         ],
         env=clean_env(),
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
-    out, _ = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=30)
     listener.close()
     assert proc.returncode == 7  # the command's own code: nothing stayed in between
     assert int(pid_file.read_text()) == proc.pid  # exec: the same process became the command
-    assert out.count("ready: ") == 2
+    assert err.count("ready: ") == 2 and out == ""  # stdout is the command's
 
 
 def test_wait_times_out_with_124_and_does_not_run_the_command(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from supervisor.drivers.command import TAIL_BYTES
 from tests.helpers import clean_env, cli, free_port, supervisor_argv
 
 pytestmark = pytest.mark.integration
@@ -73,8 +74,10 @@ def _cmd_gate(program: str, password: str) -> dict[str, str]:
     [
         # the line is cut at 200 characters inside the password
         "import sys; print('x' * 190 + ' ' + sys.argv[1][9:-4]); sys.exit(3)",
-        # the 4 KiB tail begins inside the password (one line longer than the tail)
-        "import sys; sys.stdout.write('A' * 100 + sys.argv[1][9:-4] + 'B' * 4087); sys.exit(3)",
+        # the tail begins inside the password (one line longer than the tail)
+        f"import sys; sys.stdout.write('A' * 100 + sys.argv[1][9:-4] + 'B' * {TAIL_BYTES - 9}); sys.exit(3)",
+        # glued between word characters, no cut at all
+        "import sys; sys.stdout.write('A' * 100 + sys.argv[1][9:-4] + 'B' * 100); sys.exit(3)",
     ],
 )
 def test_a_cut_in_command_output_never_shows_a_piece_of_a_password(program: str) -> None:
