@@ -37,12 +37,8 @@ def _seconds(text: str) -> float | None:
     text = text.strip()
     unit = next((u for u in ("ms", "s", "m", "h") if text.endswith(u)), "")
     number = text[: len(text) - len(unit)].strip()
-    whole, _, fraction = number.partition(".")
-    if not (whole or fraction) or not all(
-        part == "" or (part.isascii() and part.isdigit()) for part in (whole, fraction)
-    ):
-        return None
-    if number.count(".") > 1 or number.endswith("."):
+    digits = number.replace(".", "", 1)  # 5, 5.5 and .5, as durations.py reads them; not "5."
+    if not (digits.isascii() and digits.isdigit()) or number.endswith("."):
         return None
     seconds = float(number) * _UNITS[unit or "s"]
     return seconds if seconds > 0 else None

@@ -606,9 +606,7 @@ def _build_gates(
         # A skipped gate is read, validated and its secrets registered like any other; it is only
         # not checked. Only an env:VAR whose VAR is unset as well cannot be built (no URL at all).
         # VAR_FILE sets VAR as the official images read it (and as the app gets it: export_file_variables)
-        given = model.only_if_set and (
-            _is_set(environ, model.only_if_set) or _is_set(environ, model.only_if_set + "_FILE")
-        )
+        given = model.only_if_set and _is_given(environ, model.only_if_set)
         skip = model.only_if_set if model.only_if_set and not given else None
         try:
             if model.url_file is not None:
@@ -687,9 +685,14 @@ def _is_set(environ: Mapping[str, str], name: str) -> bool:
     return bool(environ.get(name, "").strip())
 
 
+def _is_given(environ: Mapping[str, str], name: str) -> bool:
+    """``name`` is set, or ``name_FILE`` is (the secret-file convention)."""
+    return _is_set(environ, name) or _is_set(environ, name + "_FILE")
+
+
 def _env_url_given(url: str, environ: Mapping[str, str]) -> bool:
     var = url[4:].strip()
-    return bool(var) and (_is_set(environ, var) or _is_set(environ, var + "_FILE"))
+    return bool(var) and _is_given(environ, var)
 
 
 def _app_probe(

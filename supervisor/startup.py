@@ -67,25 +67,22 @@ class StartupSequence:
         self._startup_timeout = startup_timeout
         self._exit_on_failure = on_startup_timeout == "exit"
         self._gave_up = False
-        self._progress: anyio.CancelScope | None = None
 
     def _over(self, snapshot: Snapshot) -> bool:
         return self._gave_up or snapshot.phase is Phase.STOPPING
 
     async def run(self) -> bool:
         """True when the app may start now; False when the start-up failed or a stop came."""
-        timeout, finals = anyio.CancelScope(), anyio.CancelScope()
-        self._progress = anyio.CancelScope()
+        timeout = anyio.CancelScope()
         async with anyio.create_task_group() as tg:
-            tg.start_soon(self._judge_at_timeout, timeout, name="startup timeout")
-            tg.start_soon(self._judge_final_failures, finals, timeout, name="final failures")
-            tg.start_soon(self._tell_progress, name="start-up progress")
             for task in self._tasks:
                 tg.start_soon(self._run_task, task, name=f"pre-start {task.name}")
-            await self._store.wait_for(lambda s: self._over(s) or may_start_app(s))
-            timeout.cancel()  # tasks still running (after a failure or a stop) are left to finish
-            finals.cancel()
-            self._progress.cancel()
+            async with anyio.create_task_group() as judges:  # they end with the start-up
+                judges.start_soon(self._judge_at_timeout, timeout, name="startup timeout")
+                judges.start_soon(self._judge_final_failures, timeout, name="final failures")
+                judges.start_soon(self._tell_progress, name="start-up progress")
+                await self._store.wait_for(lambda s: self._over(s) or may_start_app(s))
+                judges.cancel_scope.cancel()  # tasks still running (after a failure or a stop) finish
         return not self._over(self._store.snapshot())
 
     async def _judge_at_timeout(self, scope: anyio.CancelScope) -> None:
@@ -100,29 +97,26 @@ class StartupSequence:
     async def _tell_progress(self) -> None:
         """Every few seconds until the app may start, what it still waits for and why; degraded
         mode has said so once, and logs each change after that."""
-        assert self._progress is not None
-        with self._progress:
-            while True:
-                await anyio.sleep(progress.EVERY)
-                snap = self._store.snapshot()
-                if snap.phase is not Phase.GATING or self._over(snap):
-                    return
-                waiting = holding(c for c in snap.checks if c.role in (Role.GATE, Role.TASK))
-                for line in progress.still_waiting(waiting, snap.now):
-                    log.info("%s", logs.Shown(line))  # reasons masked where they were made
+        while True:
+            await anyio.sleep(progress.EVERY)
+            snap = self._store.snapshot()
+            if snap.phase is not Phase.GATING or self._over(snap):
+                return
+            waiting = holding(c for c in snap.checks if c.role in (Role.GATE, Role.TASK))
+            for line in progress.still_waiting(waiting, snap.now):
+                log.info("%s", logs.Shown(line))  # reasons masked where they were made
 
-    async def _judge_final_failures(self, scope: anyio.CancelScope, timeout: anyio.CancelScope) -> None:
+    async def _judge_final_failures(self, timeout: anyio.CancelScope) -> None:
         """A gate the start-up waits on that failed for good ends the start-up at once, as the
         timeout would later: waiting the whole STARTUP_TIMEOUT for it changes nothing."""
-        with scope:
-            snap = await self._store.wait_for(lambda s: self._over(s) or any(g.final for g in late_gates(s)))
-            if self._over(snap):
-                return
-            final = tuple(g for g in late_gates(snap) if g.final)
-            names = ", ".join(g.name for g in final)
-            if self._startup_failed(f"gate(s) {names} cannot pass before a restart", final):
-                timeout.cancel()  # degraded now: the timeout has nothing left to judge
-                self._store.apply(Event.STARTUP_TIMED_OUT)
+        snap = await self._store.wait_for(lambda s: self._over(s) or any(g.final for g in late_gates(s)))
+        if self._over(snap):
+            return
+        final = tuple(g for g in late_gates(snap) if g.final)
+        names = ", ".join(g.name for g in final)
+        if self._startup_failed(f"gate(s) {names} cannot pass before a restart", final):
+            timeout.cancel()  # degraded now: the timeout has nothing left to judge
+            self._store.apply(Event.STARTUP_TIMED_OUT)
 
     def _startup_failed(self, what: str, culprits: tuple[CheckState, ...]) -> bool:
         """Exit (and return False) or go on degraded (and return True), per ON_STARTUP_TIMEOUT."""

@@ -107,7 +107,7 @@ def test_probe_timeout_bounds_the_whole_answer_not_each_read() -> None:
                             conn.sendall(bytes([byte]))
                         except OSError:
                             break
-                        time.sleep(0.2)  # the server's pace, not a wait of the test's
+                        time.sleep(0.2)  # pacing: the server trickles its answer
 
         worker = threading.Thread(target=trickle, daemon=True)
         worker.start()
