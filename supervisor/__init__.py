@@ -1,8 +1,10 @@
 """container-supervisor: a PID 1 health supervisor for Python web containers.
 
-The package is split the way the work is split: settings decide *what* to check, the gate engine
-checks it, the health server reports it, and the child module runs the app. The pure pieces
-(``backoff``, ``gatestate``, ``readiness``) hold every decision so they can be tested without I/O.
+The packages are its layers, each importing only from those below: ``core`` (pure decisions:
+check state, readiness phases, the start-up graph, backoff), ``pid1`` (processes, reaping,
+signals), ``kinds`` (one module per kind of gate), ``config`` (what to check), ``runtime`` (the
+engine, start-up, the app's lifecycle, stopping), ``health`` (the endpoints) and ``commands``;
+``cli`` parses and dispatches. ``docs/design.md`` names every module.
 """
 
 __version__ = "0.1.0"

@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from supervisor import __version__, exitcodes
-from supervisor.signals import HANDLED_SIGNALS, SignalInbox
+from supervisor.pid1.signals import HANDLED_SIGNALS, SignalInbox
 
 if TYPE_CHECKING:
-    from supervisor import fdlimit
-    from supervisor.settings import Config
+    from supervisor.config.settings import Config
+    from supervisor.pid1 import fdlimit
 
 PROG = "supervisor"
 
@@ -82,8 +82,8 @@ class _Parser(argparse.ArgumentParser):
         if extras and not extras[0].startswith("-") and command in ("run", "wait"):
             import shlex
 
-            from supervisor.redaction import redact_text, register
-            from supervisor.urlparts import secrets_in_text
+            from supervisor.config.urlparts import secrets_in_text
+            from supervisor.core.redaction import redact_text, register
 
             register(secret for word in extras for secret in secrets_in_text(word))  # nothing is yet
             shown = " ".join(redact_text(shlex.quote(word)) for word in extras)
@@ -301,7 +301,7 @@ def _main(argv: Sequence[str] | None) -> int:
         # configuration): collecting meanwhile is wasted work. ``lazyimport.settle`` freezes it
         # all and turns collection back on, before the health port listens.
         gc.disable()
-    from supervisor.settings import ConfigError, json_schema, load_config
+    from supervisor.config.settings import ConfigError, json_schema, load_config
 
     if args.command == "config" and args.schema:
         _write(sys.stdout, json.dumps(json_schema(), indent=2) + "\n")
@@ -332,7 +332,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         return _fail_config(exc.problems)
     if args.command in ("run", "check"):
-        from supervisor.settings import export_file_variables
+        from supervisor.config.settings import export_file_variables
 
         export_file_variables(config.from_files, os.environ)  # no thread runs yet
     try:
@@ -350,7 +350,7 @@ def _main(argv: Sequence[str] | None) -> int:
             log.warning(budget.warning)
         import dataclasses
 
-        from supervisor import fdlimit
+        from supervisor.pid1 import fdlimit
 
         try:
             child_nofile = fdlimit.apply(budget)
@@ -365,8 +365,8 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _fit_descriptors(config: "Config") -> "fdlimit.Plan":
     """The descriptor budget of ``run`` (``fdlimit``): a ConfigError when it cannot fit."""
-    from supervisor import fdlimit
-    from supervisor.settings import ConfigError
+    from supervisor.config.settings import ConfigError
+    from supervisor.pid1 import fdlimit
 
     s = config.settings
     soft, hard = fdlimit.current()
@@ -387,7 +387,7 @@ def _run(config: "Config", child_nofile: tuple[int, int] | None = None) -> int:
     import anyio
 
     from supervisor import logs
-    from supervisor.supervise import Supervisor
+    from supervisor.runtime.supervise import Supervisor
 
     supervisor = Supervisor(config, inbox=_inbox, child_nofile=child_nofile)
 
@@ -406,7 +406,7 @@ def _run(config: "Config", child_nofile: tuple[int, int] | None = None) -> int:
 def _check(config: "Config", only: Sequence[str], *, as_json: bool) -> int:
     import anyio
 
-    from supervisor import checkcmd
+    from supervisor.commands import check as checkcmd
 
     gates = tuple(g for g in config.gates if not only or g.name in only)
     if not gates:
@@ -422,8 +422,8 @@ def _check(config: "Config", only: Sequence[str], *, as_json: bool) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from supervisor import client
-    from supervisor.durations import parse_duration
+    from supervisor.commands import client
+    from supervisor.core.durations import parse_duration
 
     try:
         host, port = client.address(args.host, args.port)
@@ -434,13 +434,13 @@ def _ask(args: argparse.Namespace) -> int:
     except ValueError as exc:
         _say(f"{PROG}: --timeout={args.timeout}: expected {exc}")
         return exitcodes.CONFIG_ERROR
-    from supervisor.probe import MAX_TIMEOUT
+    from supervisor.commands.probe import MAX_TIMEOUT
 
     if timeout > MAX_TIMEOUT:
         _say(f"{PROG}: --timeout={args.timeout}: expected at most 24h")
         return exitcodes.CONFIG_ERROR
     if args.command == "probe":
-        from supervisor import probe
+        from supervisor.commands import probe
 
         code, line = probe.probe(args.kind, host, port, timeout)
         _write(sys.stdout, line + "\n")
@@ -455,10 +455,8 @@ def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
 
     import anyio
 
-    from supervisor import waitcmd
-    from supervisor.backoff import Backoff
-    from supervisor.durations import parse_duration
-    from supervisor.gatespec import (
+    from supervisor.commands import wait as waitcmd
+    from supervisor.config.gatespec import (
         GateSpec,
         GateUrlError,
         build_gate,
@@ -467,9 +465,11 @@ def _wait(args: argparse.Namespace, command: Sequence[str]) -> int:
         resolve_env_url,
         shown_command,
     )
-    from supervisor.redaction import redact_text, register
-    from supervisor.settings import export_file_variables
-    from supervisor.urlparts import mask_unparsed, secrets_in_text
+    from supervisor.config.settings import export_file_variables
+    from supervisor.config.urlparts import mask_unparsed, secrets_in_text
+    from supervisor.core.backoff import Backoff
+    from supervisor.core.durations import parse_duration
+    from supervisor.core.redaction import redact_text, register
 
     bad_durations: list[tuple[str, str, str]] = []  # (flag, value, why)
     bad_targets: list[tuple[int, str, str]] = []  # (position, target, why)
@@ -575,10 +575,10 @@ def effective(config: "Config") -> dict[str, Any]:
     Each string is masked on its own, before anything is rendered: masking rendered JSON could
     turn a password such as ``true`` into broken JSON.
     """
-    from supervisor.durations import format_duration
-    from supervisor.redaction import redact_text
-    from supervisor.settings import Settings
-    from supervisor.urlparts import mask_unparsed
+    from supervisor.config.settings import Settings
+    from supervisor.config.urlparts import mask_unparsed
+    from supervisor.core.durations import format_duration
+    from supervisor.core.redaction import redact_text
 
     def shown(value: str | None) -> str | None:
         return None if value is None else redact_text(mask_unparsed(value))

@@ -9,7 +9,7 @@ import sys
 
 def main() -> None:
     if sys.argv[1:2] == ["probe"]:
-        from supervisor import probe
+        from supervisor.commands import probe
 
         code = probe.main(sys.argv[2:])
         if code is not None:

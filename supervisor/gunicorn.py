@@ -14,10 +14,10 @@ import shlex
 import signal
 from collections.abc import Mapping
 
-from supervisor import cmdline
-from supervisor.addresses import reachable
-from supervisor.redaction import redact_text
-from supervisor.secretfiles import read_regular
+from supervisor.config.secretfiles import read_regular
+from supervisor.core import cmdline
+from supervisor.core.addresses import reachable
+from supervisor.core.redaction import redact_text
 
 EXIT_CODES = {3: "gunicorn: worker boot error", 4: "gunicorn: app load error"}
 

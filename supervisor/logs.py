@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-from supervisor.redaction import redact_text
+from supervisor.core.redaction import redact_text
 
 LOGGER_NAME = "supervisor"
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}

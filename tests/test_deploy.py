@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from supervisor.durations import parse_duration
+from supervisor.core.durations import parse_duration
 from tests.helpers import clean_env, supervisor_argv
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,8 +7,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from supervisor.checks import CheckState, Status
-from supervisor.readiness import Check, ChildStatus, Snapshot, Timeline, Verdict
+from supervisor.core.checks import CheckState, Status
+from supervisor.core.readiness import Check, ChildStatus, Snapshot, Timeline, Verdict
 
 
 def _iso(epoch: float | None) -> str | None:

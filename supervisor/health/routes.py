@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote
 
-from supervisor.checks import APP_PROCESS
+from supervisor.core.checks import APP_PROCESS
+from supervisor.core.readiness import Snapshot, decide, process_check, state_check
+from supervisor.core.redaction import shorten
 from supervisor.health import render
-from supervisor.readiness import Snapshot, decide, process_check, state_check
-from supervisor.redaction import shorten
 
 TEXT = "text/plain; charset=utf-8"
 HEALTH_JSON = "application/health+json"

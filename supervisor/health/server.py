@@ -26,8 +26,8 @@ import h11
 from anyio.streams.stapled import MultiListener
 
 from supervisor import logs
+from supervisor.core.readiness import Snapshot
 from supervisor.health.routes import MetricsRenderer, Response, respond
-from supervisor.readiness import Snapshot
 
 log = logs.get("health")
 
@@ -125,7 +125,7 @@ async def open_listener(host: str, port: int) -> anyio.abc.Listener[anyio.abc.So
     """
     import socket
 
-    from supervisor import addresses
+    from supervisor.core import addresses
 
     backlog = 1024
     local = addresses.bare(host)

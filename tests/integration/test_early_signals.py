@@ -9,9 +9,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from supervisor.settings import load_config
-from supervisor.signals import HANDLED_SIGNALS, SignalInbox
-from supervisor.supervise import Supervisor
+from supervisor.config.settings import load_config
+from supervisor.pid1.signals import HANDLED_SIGNALS, SignalInbox
+from supervisor.runtime.supervise import Supervisor
 from tests.helpers import free_port
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.drivers.command import TAIL_BYTES
+from supervisor.kinds.command import TAIL_BYTES
 from tests.helpers import clean_env, cli, free_port, supervisor_argv
 
 pytestmark = pytest.mark.integration

@@ -217,7 +217,7 @@ def tls_redis(redis_factory: RedisFactory, tmp_path: Path) -> tuple[int, Path]:
 def test_rediss_against_a_tls_redis_passes_and_is_never_taken_for_plain(
     tls_redis: tuple[int, Path], supervise: Launcher
 ) -> None:
-    from supervisor.drivers.redis import _speaks_plain_redis
+    from supervisor.kinds.redis import _speaks_plain_redis
 
     port, cert = tls_redis
     assert anyio.run(_speaks_plain_redis, "127.0.0.1", port) is False  # a TLS server, asked in plain

@@ -15,10 +15,13 @@ from typing import Any
 import anyio
 import pytest
 
-from supervisor import client, logs, waitcmd
-from supervisor.checks import CheckState
-from supervisor.drivers import one_line, postgres
-from supervisor.redaction import register, secrets
+from supervisor import logs
+from supervisor.commands import client
+from supervisor.commands import wait as waitcmd
+from supervisor.core.checks import CheckState
+from supervisor.core.redaction import register, secrets
+from supervisor.kinds import postgres
+from supervisor.kinds.base import one_line
 from tests.helpers import cli, free_port, wait_until
 from tests.integration.supervised import Launcher, Supervised
 

@@ -287,7 +287,8 @@ def test_closed_standard_streams_reach_the_app_as_dev_null(tmp_path: Path) -> No
 INJECT = textwrap.dedent(
     """
     import signal, sys
-    from supervisor import cli, stopping
+    from supervisor import cli
+    from supervisor.runtime import stopping
 
     original = stopping.Stopper.on_signal
 

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from supervisor import cli
-from supervisor.reasons import ReasonClass
-from supervisor.redaction import secrets
+from supervisor.core.reasons import ReasonClass
+from supervisor.core.redaction import secrets
 from tests.helpers import clean_env, free_port, wait_until
 from tests.integration.supervised import Supervised
 

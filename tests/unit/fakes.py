@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 
 import anyio
 
-from supervisor.foreground import Process
+from supervisor.pid1.foreground import Process
 
 
 class FakeProcess:

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from supervisor.backoff import Backoff
+from supervisor.core.backoff import Backoff
 
 
 def test_ceiling_doubles_until_the_maximum() -> None:

@@ -1,5 +1,5 @@
-from supervisor.checks import CheckState as GateState
-from supervisor.checks import Status, record_failure, record_success
+from supervisor.core.checks import CheckState as GateState
+from supervisor.core.checks import Status, record_failure, record_success
 
 
 def gate(**kw: object) -> GateState:

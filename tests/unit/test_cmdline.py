@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supervisor import cmdline
+from supervisor.core import cmdline
 
 
 @settings(max_examples=3000, deadline=None)

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supervisor.command_output import HEADLINE_CHARS, LAST_LINES, LINE_CHARS, MAX_LINES, significant
+from supervisor.core.command_output import HEADLINE_CHARS, LAST_LINES, LINE_CHARS, MAX_LINES, significant
 
 DJANGO = """SystemCheckError: System check identified some issues:
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from supervisor.cli import effective
-from supervisor.settings import ConfigError, GateSettings, Settings, TaskSettings, load_config
+from supervisor.config.settings import ConfigError, GateSettings, Settings, TaskSettings, load_config
 
 NAMES = [f"SUPERVISOR_{n.upper()}" for n in Settings.model_fields]
 GATE_FIELDS = ["", *(f"__{n.upper()}" for n in GateSettings.model_fields), "__BOGUS"]

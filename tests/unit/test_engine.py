@@ -6,12 +6,12 @@ from collections.abc import Callable
 import anyio
 import pytest
 
-from supervisor.backoff import Backoff
-from supervisor.checks import Status
-from supervisor.drivers import GateFailure
-from supervisor.engine import GateEngine
-from supervisor.gatespec import GateSpec
-from supervisor.state import StateStore
+from supervisor.config.gatespec import GateSpec
+from supervisor.core.backoff import Backoff
+from supervisor.core.checks import Status
+from supervisor.kinds.base import GateFailure
+from supervisor.runtime.engine import GateEngine
+from supervisor.runtime.state import StateStore
 
 pytestmark = pytest.mark.anyio
 
@@ -50,7 +50,7 @@ async def test_failures_retry_until_a_pass_and_startup_only_stops(monkeypatch: p
     s = spec(startup_only=True)
     store = StateStore.of_gates([s])
     check = scripted(["refused", "refused", None], calls)
-    monkeypatch.setattr("supervisor.engine.load_driver", lambda kind: _async(check))
+    monkeypatch.setattr("supervisor.runtime.engine.load_driver", lambda kind: _async(check))
     with anyio.fail_after(5):
         await engine(store).run_gate(s, True)
     g = store.get("g")
@@ -62,7 +62,7 @@ async def test_a_hanging_attempt_is_cut_at_the_timeout(monkeypatch: pytest.Monke
     calls: list[float] = []
     s = spec(timeout=0.1, startup_only=True)
     store = StateStore.of_gates([s])
-    monkeypatch.setattr("supervisor.engine.load_driver", lambda kind: _async(scripted(["hang", None], calls)))
+    monkeypatch.setattr("supervisor.runtime.engine.load_driver", lambda kind: _async(scripted(["hang", None], calls)))
     with anyio.fail_after(5):
         await engine(store).run_gate(s, True)
     assert store.get("g").attempts == 2
@@ -73,7 +73,9 @@ async def test_passing_gates_are_rechecked_and_a_failure_is_recorded(monkeypatch
     calls: list[float] = []
     s = spec()
     store = StateStore.of_gates([s])
-    monkeypatch.setattr("supervisor.engine.load_driver", lambda kind: _async(scripted([None, None, "down"], calls)))
+    monkeypatch.setattr(
+        "supervisor.runtime.engine.load_driver", lambda kind: _async(scripted([None, None, "down"], calls))
+    )
     with anyio.move_on_after(5):
         async with anyio.create_task_group() as tg:
             tg.start_soon(engine(store).run_gate, s, True)
@@ -89,7 +91,7 @@ async def test_without_recheck_a_passing_gate_stops(monkeypatch: pytest.MonkeyPa
     calls: list[float] = []
     s = spec()
     store = StateStore.of_gates([s])
-    monkeypatch.setattr("supervisor.engine.load_driver", lambda kind: _async(scripted([None], calls)))
+    monkeypatch.setattr("supervisor.runtime.engine.load_driver", lambda kind: _async(scripted([None], calls)))
     with anyio.fail_after(5):
         await engine(store).run([s], False)
     assert len(calls) == 1

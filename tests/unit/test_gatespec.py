@@ -1,7 +1,7 @@
 import pytest
 
 from supervisor import gunicorn
-from supervisor.gatespec import GateUrlError, build_gate, parse_gate_url
+from supervisor.config.gatespec import GateUrlError, build_gate, parse_gate_url
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from supervisor.graph import GraphError, Node, find_cycle, resolve
+from supervisor.core.graph import GraphError, Node, find_cycle, resolve
 
 
 def test_defaults_are_the_serial_order_of_an_entrypoint_script() -> None:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supervisor.interpolation import InterpolationError, UnsetVariable, expand, userinfo_of
+from supervisor.core.interpolation import InterpolationError, UnsetVariable, expand, userinfo_of
 
 ENV = {"USER": "app", "EMPTY": "", "HOST": "db"}
 

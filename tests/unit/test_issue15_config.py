@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from supervisor import graph, gunicorn
-from supervisor.drivers.command import _Tail, last_line
-from supervisor.durations import parse_duration
-from supervisor.gatespec import build_gate, shown_command
-from supervisor.redaction import redact_tail, redact_text, register, secrets, shorten
-from supervisor.settings import ConfigError, load_config
+from supervisor import gunicorn
+from supervisor.config.gatespec import build_gate, shown_command
+from supervisor.config.settings import ConfigError, load_config
+from supervisor.core import graph
+from supervisor.core.durations import parse_duration
+from supervisor.core.redaction import redact_tail, redact_text, register, secrets, shorten
+from supervisor.kinds.command import _Tail, last_line
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,14 @@ import logging
 
 import pytest
 
-from supervisor import addresses, client, observers, waitcmd
-from supervisor.checks import APP_PROBE, Role, record_failure, record_success
-from supervisor.checks import CheckState as GateState
+from supervisor.commands import client
+from supervisor.commands import wait as waitcmd
+from supervisor.core import addresses
+from supervisor.core.checks import APP_PROBE, Role, record_failure, record_success
+from supervisor.core.checks import CheckState as GateState
+from supervisor.core.readiness import ChildInfo, ChildStatus, Phase, Snapshot
 from supervisor.health.routes import METRICS_TYPES, READYZ_TYPES, negotiate, respond
-from supervisor.readiness import ChildInfo, ChildStatus, Phase, Snapshot
+from supervisor.runtime import observers
 
 RUNNING = ChildInfo(ChildStatus.RUNNING, pid=42)
 

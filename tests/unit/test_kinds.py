@@ -6,13 +6,13 @@ import sys
 
 import pytest
 
-from supervisor import kinds
-from supervisor.gatespec import parse_gate_url
+from supervisor.config.gatespec import parse_gate_url
+from supervisor.kinds import registry
 
 
-@pytest.mark.parametrize("kind", kinds.KINDS, ids=lambda k: k.name)
-def test_every_kind_has_a_driver_with_a_check(kind: kinds.Kind) -> None:
-    module = importlib.import_module(kinds.driver_module(kind.name))
+@pytest.mark.parametrize("kind", registry.KINDS, ids=lambda k: k.name)
+def test_every_kind_has_a_driver_with_a_check(kind: registry.Kind) -> None:
+    module = importlib.import_module(registry.driver_module(kind.name))
     assert callable(module.check)
 
 
@@ -20,7 +20,7 @@ def test_every_kind_has_a_driver_with_a_check(kind: kinds.Kind) -> None:
                                            ("https://h/", 443), ("tcp://h:9", 9)])  # fmt: skip
 def test_default_ports_come_from_the_table(url: str, port: int) -> None:
     assert parse_gate_url(url).port == port
-    kind = kinds.by_scheme(url.partition(":")[0])
+    kind = registry.by_scheme(url.partition(":")[0])
     assert kind is not None and kind.default_ports.get(url.partition(":")[0], port) == port
 
 
@@ -28,16 +28,16 @@ def test_every_scheme_is_named_in_the_accepted_hint_and_parses_to_its_kind() -> 
     samples = {"postgresql": "postgresql://h/db", "postgres": "postgres://h/db", "redis": "redis://h/0",
                "rediss": "rediss://h/0", "sqlite": "sqlite:///x.db", "tcp": "tcp://h:1", "http": "http://h/",
                "https": "https://h/", "cmd": "cmd:true", "config": "config:HOME",
-               **{s: f"{s}://u:pw@h/db" for s in kinds.get("tcp-level").schemes}}  # fmt: skip
-    assert set(samples) == {s for k in kinds.KINDS for s in k.schemes}
+               **{s: f"{s}://u:pw@h/db" for s in registry.get("tcp-level").schemes}}  # fmt: skip
+    assert set(samples) == {s for k in registry.KINDS for s in k.schemes}
     for scheme, url in samples.items():
-        kind = kinds.by_scheme(scheme)
+        kind = registry.by_scheme(scheme)
         assert kind is not None and parse_gate_url(url).kind == kind.name
-        assert scheme.split("s")[0] in kinds.ACCEPTED_URLS or kind.name == "tcp-level"
+        assert scheme.split("s")[0] in registry.ACCEPTED_URLS or kind.name == "tcp-level"
 
 
 def test_light_drivers_import_nothing_heavy() -> None:
-    light = [kinds.driver_module(k.name) for k in kinds.KINDS if k.light]
+    light = [registry.driver_module(k.name) for k in registry.KINDS if k.light]
     heavy = ("psycopg", "redis", "prometheus_client", "pydantic", "ssl")
     code = f"import sys; [__import__(m) for m in {light!r}]; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -45,4 +45,4 @@ def test_light_drivers_import_nothing_heavy() -> None:
 
 
 def test_only_tcp_and_http_may_be_the_app_probe() -> None:
-    assert {k.name for k in kinds.KINDS if k.app_probe} == {"tcp", "http"}
+    assert {k.name for k in registry.KINDS if k.app_probe} == {"tcp", "http"}

@@ -6,14 +6,14 @@ import signal
 import anyio
 import pytest
 
-from supervisor.backoff import Backoff
-from supervisor.checks import CheckState, record_success
-from supervisor.engine import GateEngine
-from supervisor.foreground import Foreground
-from supervisor.lifecycle import Action, AppLifecycle, RestartPolicy
-from supervisor.readiness import ChildStatus, Phase
-from supervisor.state import StateStore
-from supervisor.stopping import Stopper
+from supervisor.core.backoff import Backoff
+from supervisor.core.checks import CheckState, record_success
+from supervisor.core.readiness import ChildStatus, Phase
+from supervisor.pid1.foreground import Foreground
+from supervisor.runtime.engine import GateEngine
+from supervisor.runtime.lifecycle import Action, AppLifecycle, RestartPolicy
+from supervisor.runtime.state import StateStore
+from supervisor.runtime.stopping import Stopper
 from tests.unit.fakes import FakeTable, eventually
 
 pytestmark = pytest.mark.anyio

@@ -17,9 +17,10 @@ from collections.abc import Iterator
 import anyio
 import pytest
 
-from supervisor import fdlimit, lazyimport
 from supervisor.logs import LineWriter
-from supervisor.signals import SignalInbox
+from supervisor.pid1 import fdlimit
+from supervisor.pid1.signals import SignalInbox
+from supervisor.runtime import lazyimport
 
 INF = resource.RLIM_INFINITY
 

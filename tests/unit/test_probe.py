@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supervisor.durations import parse_duration
-from supervisor.probe import _plain_arguments, _seconds, status_of
+from supervisor.commands.probe import _plain_arguments, _seconds, status_of
+from supervisor.core.durations import parse_duration
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 """What a start-up or ``wait`` says it still waits for (``progress``)."""
 
-from supervisor.checks import CheckState, Role, record_failure, record_start
-from supervisor.progress import still_waiting
-from supervisor.reasons import ReasonClass
+from supervisor.core.checks import CheckState, Role, record_failure, record_start
+from supervisor.core.progress import still_waiting
+from supervisor.core.reasons import ReasonClass
 
 
 def test_a_failing_check_with_its_attempts_and_time_tried() -> None:

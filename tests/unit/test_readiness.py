@@ -2,9 +2,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supervisor.checks import APP_PROBE, APP_PROCESS, Role, Status, record_failure, record_success
-from supervisor.checks import CheckState as GateState
-from supervisor.readiness import (
+from supervisor.core.checks import APP_PROBE, APP_PROCESS, Role, Status, record_failure, record_success
+from supervisor.core.checks import CheckState as GateState
+from supervisor.core.readiness import (
     ChildInfo,
     ChildStatus,
     Event,
@@ -120,7 +120,7 @@ class TestRestartsAndGivingUp:
         assert advance(phase, Event.GAVE_UP, has_app_probe=False) is Phase.DEGRADED
 
     def test_exit_descriptions(self) -> None:
-        from supervisor.readiness import describe_exit
+        from supervisor.core.readiness import describe_exit
 
         assert describe_exit(3) == "code 3"
         assert describe_exit(137) == "signal 9 (SIGKILL)"

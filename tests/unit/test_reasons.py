@@ -13,11 +13,11 @@ import pytest
 from redis import exceptions as errors
 from redis._parsers.base import BaseParser
 
-from supervisor.checks import CheckState, record_failure, record_success
-from supervisor.drivers import GateFailure, connect_failure
-from supervisor.drivers.redis import reason_class as redis_class
+from supervisor.core.checks import CheckState, record_failure, record_success
+from supervisor.core.reasons import ReasonClass, of_os_error, of_sqlstate
 from supervisor.health.render import check_json
-from supervisor.reasons import ReasonClass, of_os_error, of_sqlstate
+from supervisor.kinds.base import GateFailure, connect_failure
+from supervisor.kinds.redis import reason_class as redis_class
 
 
 def wrapped(inner: BaseException, outer: BaseException) -> BaseException:
@@ -121,7 +121,7 @@ def test_the_class_is_part_of_the_reason_and_cleared_by_a_pass() -> None:
 
 def _sqlite_class(path: str) -> ReasonClass | None:
     """The class the SQLite gate gives ``path`` (a file that must exist), None when it passes."""
-    from supervisor.drivers import sqlite
+    from supervisor.kinds import sqlite
 
     try:
         sqlite._probe(path, 1.0, True)

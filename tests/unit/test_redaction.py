@@ -2,8 +2,8 @@
 
 import pytest
 
-from supervisor.gatespec import build_gate
-from supervisor.redaction import redact_text, register, secrets
+from supervisor.config.gatespec import build_gate
+from supervisor.core.redaction import redact_text, register, secrets
 
 
 @pytest.fixture(autouse=True)

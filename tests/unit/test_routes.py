@@ -3,10 +3,10 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supervisor.checks import APP_PROBE, Role, record_failure, record_success
-from supervisor.checks import CheckState as GateState
+from supervisor.core.checks import APP_PROBE, Role, record_failure, record_success
+from supervisor.core.checks import CheckState as GateState
+from supervisor.core.readiness import ChildInfo, ChildStatus, Phase, Snapshot
 from supervisor.health.routes import respond
-from supervisor.readiness import ChildInfo, ChildStatus, Phase, Snapshot
 
 RUNNING = ChildInfo(ChildStatus.RUNNING, pid=42)
 
@@ -120,7 +120,7 @@ _targets = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E
     accept=st.text(max_size=80),
 )
 def test_no_request_shape_reaches_a_5xx(target: str, method: str, accept: str) -> None:
-    from supervisor.metrics import Metrics
+    from supervisor.health.metrics import Metrics
 
     metrics = Metrics()
     current = snap()

@@ -8,10 +8,10 @@ import anyio.abc
 import h11
 import pytest
 
-from supervisor.checks import CheckState, record_failure, record_success
+from supervisor.core.checks import CheckState, record_failure, record_success
+from supervisor.core.readiness import ChildInfo, ChildStatus
 from supervisor.health.server import HealthServer, open_listener
-from supervisor.readiness import ChildInfo, ChildStatus
-from supervisor.state import StateStore
+from supervisor.runtime.state import StateStore
 from tests.helpers import free_port
 
 pytestmark = pytest.mark.anyio

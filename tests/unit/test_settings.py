@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.settings import ConfigError, json_schema, load_config
+from supervisor.config.settings import ConfigError, json_schema, load_config
 
 
 def problems(**kw: object) -> list[str]:
@@ -233,8 +233,8 @@ def test_issue_3_defaults_and_prestart_order(tmp_path: Path) -> None:
 
 def test_every_flag_names_its_variable_and_the_default_settings_has() -> None:
     from supervisor.cli import _CLI_SETTINGS, FLAG_HELP
-    from supervisor.durations import format_duration
-    from supervisor.settings import Settings
+    from supervisor.config.settings import Settings
+    from supervisor.core.durations import format_duration
 
     assert set(FLAG_HELP) == set(_CLI_SETTINGS)
     for name, (_text, default) in FLAG_HELP.items():

@@ -3,12 +3,12 @@
 import anyio
 import pytest
 
-from supervisor.checks import CheckState, Role, Status, record_failure, record_success
-from supervisor.foreground import Foreground
-from supervisor.readiness import Phase
-from supervisor.settings import PrestartTask
-from supervisor.startup import StartupSequence, late_gates, task_states
-from supervisor.state import StateStore
+from supervisor.config.settings import PrestartTask
+from supervisor.core.checks import CheckState, Role, Status, record_failure, record_success
+from supervisor.core.readiness import Phase
+from supervisor.pid1.foreground import Foreground
+from supervisor.runtime.startup import StartupSequence, late_gates, task_states
+from supervisor.runtime.state import StateStore
 from tests.unit.fakes import FakeTable, eventually
 
 pytestmark = pytest.mark.anyio
@@ -182,7 +182,7 @@ async def test_startup_timeout_with_a_failing_gate_degrades_and_keeps_waiting() 
 
 
 async def test_no_task_starts_once_a_stop_was_requested() -> None:
-    from supervisor.readiness import Event
+    from supervisor.core.readiness import Event
 
     w = World([gate("db")], (task("a", ("db",)),))
     async with anyio.create_task_group() as tg:

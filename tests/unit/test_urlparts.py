@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supervisor import kinds, urlparts
-from supervisor.urlparts import UrlError, parse_postgres
+from supervisor.config import urlparts
+from supervisor.config.urlparts import UrlError, parse_postgres
+from supervisor.kinds import registry
 
 psycopg = pytest.importorskip("psycopg")
 from psycopg.conninfo import conninfo_to_dict  # noqa: E402
@@ -32,7 +33,7 @@ def test_keyword_list_is_libpqs() -> None:
 
 def parse(kind: str, url: str) -> urlparts.UrlParts:
     """Through the table of gate kinds, with each kind's default ports, as the settings parse."""
-    return kinds.get(kind).parse(url)
+    return registry.get(kind).parse(url)
 
 
 @settings(max_examples=300, deadline=None)

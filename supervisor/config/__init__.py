@@ -1,0 +1,1 @@
+"""Configuration: file < environment < flags, validated into the settings the rest runs on."""

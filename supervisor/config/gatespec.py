@@ -1,0 +1,287 @@
+"""Gate URLs: the scheme picks the driver, the rest says what to check.
+
+Parsing happens once, at configuration time, so that a typo is a configuration error (exit 78)
+instead of a gate that fails forever.
+"""
+
+import ipaddress
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from supervisor.config import secretfiles, urlparts
+from supervisor.core import cmdline, interpolation
+from supervisor.core.redaction import MASK, redact_text, register, shorten
+from supervisor.kinds import registry
+from supervisor.kinds.registry import ACCEPTED_URLS
+
+
+class GateUrlError(ValueError):
+    """The URL is not one we can check; the message says what is accepted, and holds no secret."""
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """One configured check, fully validated."""
+
+    name: str
+    kind: str
+    url: str = field(repr=False)  # may hold a password: never print it, use ``display``
+    display: str
+    timeout: float = 5.0
+    critical: bool = True
+    startup_only: bool = False
+    failure_threshold: int = 1
+    host: str = ""
+    port: int = 0
+    lookups: tuple[str, ...] = ()  # host names to resolve before each attempt (not IPs, not sockets)
+    path: str = ""  # sqlite: the file; http: the request target
+    argv: tuple[str, ...] = ()
+    variables: tuple[str, ...] = ()
+    must_exist: bool = False  # sqlite: the file must exist (else a missing file in a writable directory passes)
+    skipped_because: str | None = None  # ONLY_IF_SET names a variable that is not set: never checked
+    unresolved: str | None = None  # `config` only: why the URL cannot be known here (a variable unset)
+    after: tuple[str, ...] = ()  # check names to wait for before the first attempt (the graph's)
+
+
+@dataclass(frozen=True)
+class ParsedUrl:
+    kind: str
+    display: str
+    secrets: tuple[str, ...] = ()
+    host: str = ""
+    port: int = 0
+    lookups: tuple[str, ...] = ()
+    path: str = ""
+    argv: tuple[str, ...] = ()
+    variables: tuple[str, ...] = ()
+    must_exist: bool = False
+
+
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _authority(kind: registry.Kind, url: str) -> ParsedUrl:
+    authority = url.partition("://")[2].split("/", 1)[0].rpartition("@")[2]
+    if kind.name == "tcp-level" and ("," in authority or authority.lower().startswith(("%2f", "/"))):
+        what = "a list of hosts" if "," in authority else "a Unix socket"
+        raise urlparts.UrlError(
+            f"a URL checked at TCP level names one host and port, not {what}; write a tcp://HOST:PORT "
+            "gate for each host, or a cmd: gate that runs the service's own client"
+        )
+    parts = kind.parse(url)
+    # libpq resolves nothing when hostaddr is given; a socket directory or an IP needs no lookup
+    named = () if "hostaddr" in parts.options else parts.hosts
+    return ParsedUrl(
+        kind.name,
+        parts.display,
+        parts.secrets,
+        host=parts.host,
+        port=parts.port or 0,
+        lookups=tuple(dict.fromkeys(h for h in named if h and needs_lookup(h))),
+        path=parts.target,
+    )
+
+
+def needs_lookup(host: str) -> bool:
+    if host.startswith(("/", "@")):
+        return False
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return True
+    return False
+
+
+def parse_gate_url(url: str) -> ParsedUrl:
+    """Validate ``url`` (already resolved from ``env:``) and split out what its driver needs.
+
+    Raises ``GateUrlError``; the secrets of a rejected URL are registered first, so that any
+    line that shows it can mask them.
+    """
+    try:
+        return _parse(url)
+    except urlparts.UrlError as exc:
+        register([*urlparts.liberal_secrets(url)[0], *urlparts.rejected_secrets(exc), *urlparts.secrets_in_text(url)])
+        raise GateUrlError(str(exc)) from None
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}")
+
+
+def _parse(url: str) -> ParsedUrl:
+    if "\x00" in url:
+        raise urlparts.UrlError("the URL holds a NUL byte")
+    scheme, sep, rest = url.partition(":")
+    kind = registry.by_scheme(scheme) if sep else None
+    if kind is None:
+        found = f" {scheme.lower()}://" if rest.startswith("//") and _SCHEME.fullmatch(scheme) else ""
+        raise urlparts.UrlError(
+            f"unknown gate URL scheme{found}; accepted: {ACCEPTED_URLS}; for another service, "
+            "tcp://HOST:PORT checks that it listens and a cmd: gate can run its own client"
+        )
+    if kind.name == "cmd":
+        try:
+            argv = tuple(cmdline.split(rest))
+        except ValueError as exc:
+            raise urlparts.UrlError(f"cannot split the command like a shell: {exc}") from None
+        if not argv:
+            raise urlparts.UrlError("cmd: needs a command, e.g. cmd:python manage.py check --deploy")
+        secrets = tuple(s for arg in argv for s in urlparts.secrets_in_text(arg))
+        return ParsedUrl("cmd", "cmd:" + shlex.join(argv), secrets, argv=argv)
+    if kind.name == "config":
+        names = tuple(v.strip() for v in rest.split(",") if v.strip())
+        if not names:
+            raise urlparts.UrlError("config: needs variable names, e.g. config:SECRET_KEY,DATABASE_URL")
+        bad = [n for n in names if not _VARIABLE.fullmatch(n)]
+        if bad:  # config:DATABASE_URL=postgresql://u:pw@... : a URL where a name belongs
+            register(s for b in bad for s in urlparts.secrets_in_text(b))
+            shown = ", ".join(repr(shorten(urlparts.mask_unparsed(b), 40)) for b in bad)
+            raise urlparts.UrlError(
+                f"config: takes environment variable names (letters, digits and _, not starting with a digit); "
+                f"not one: {shown}"
+            )
+        return ParsedUrl("config", url, variables=names)
+    if kind.name == "sqlite":
+        path, _, query = rest.partition("?")
+        if not path.startswith("///") or len(path) <= 3:
+            raise urlparts.UrlError("expected sqlite:///relative/path.db or sqlite:////absolute/path.db")
+        if query not in ("", "must_exist=true", "must_exist=false"):
+            raise urlparts.UrlError("the only sqlite: option is ?must_exist=true (the file must exist already)")
+        return ParsedUrl("sqlite", url, path=path[3:], must_exist=query == "must_exist=true")
+    return _authority(kind, url)
+
+
+def resolve_env_url(url: str, environ: Mapping[str, str]) -> str:
+    """``env:VAR`` is the URL held by ``VAR`` (the app's own setting, reused), or by the file that
+    ``VAR_FILE`` names (the official images' convention for secrets); other URLs as they are."""
+    if not url.startswith("env:"):
+        return url
+    var = url[4:].strip()
+    if not var:
+        raise GateUrlError("env: needs a variable name, e.g. env:DATABASE_URL")
+    value, from_file = environ.get(var, ""), environ.get(var + "_FILE", "")
+    value, from_file = (v if v.strip() else "" for v in (value, from_file))  # whitespace is not set
+    if value and from_file:
+        raise GateUrlError(f"env:{var} but both {var} and {var}_FILE are set; keep one")
+    if from_file:
+        try:
+            value = secretfiles.read(from_file)
+        except secretfiles.SecretFileError as exc:
+            raise GateUrlError(f"env:{var} reads {var}_FILE, but {exc}") from None
+    if not value:
+        raise UnsetInUrl(
+            f"env:{var} but {var} is not set or empty; set {var} (or {var}_FILE) or give the URL itself", var
+        )
+    if value.startswith("env:"):
+        raise GateUrlError(f"env:{var} points at another env: reference; give a URL")
+    return value
+
+
+class UnsetInUrl(GateUrlError):
+    """A ``${VAR}`` in the URL names a variable that is not set (and has no default)."""
+
+    def __init__(self, message: str, variable: str) -> None:
+        super().__init__(message)
+        self.variable = variable
+
+
+def expand_url(url: str, environ: Mapping[str, str]) -> str:
+    """``${VAR}`` and its Compose forms expanded in a gate URL as written in the settings
+    (``interpolation``). ``env:`` references and ``cmd:`` commands are not: an ``env:`` variable
+    holds the URL itself, and a command's ``$`` is for the shell it may run."""
+    if url.startswith(("env:", "cmd:")) or not interpolation.has_references(url):
+        return url
+    try:
+        expanded = interpolation.expand(url, environ, userinfo=interpolation.userinfo_of(url))
+    except interpolation.UnsetVariable as exc:
+        raise UnsetInUrl(str(exc), exc.name) from None
+    except interpolation.InterpolationError as exc:
+        raise GateUrlError(str(exc)) from None
+    register(expanded.passwords)  # a value put where the password goes is one
+    return expanded.text
+
+
+def env_file_variable(url: str, environ: Mapping[str, str]) -> str | None:
+    """``VAR`` when ``url`` is ``env:VAR`` and its value comes from ``VAR_FILE``, else None."""
+    if not url.startswith("env:"):
+        return None
+    var = url[4:].strip()
+    return var if var and not environ.get(var, "").strip() and environ.get(var + "_FILE", "").strip() else None
+
+
+def build_gate(
+    name: str,
+    url: str,
+    *,
+    timeout: float,
+    critical: bool,
+    startup_only: bool | None,
+    failure_threshold: int,
+) -> GateSpec:
+    url = registry.canonical_url(url)  # postgis://, postgresql+psycopg://: PostgreSQL under our name
+    parsed = parse_gate_url(url)
+    register(parsed.secrets)
+    default_startup_only = registry.get(parsed.kind).startup_only
+    return GateSpec(
+        name=name,
+        kind=parsed.kind,
+        url=url,
+        display="cmd:" + shown_command(parsed.argv) if parsed.kind == "cmd" else parsed.display,
+        timeout=timeout,
+        critical=critical,
+        startup_only=default_startup_only if startup_only is None else startup_only,
+        failure_threshold=failure_threshold,
+        host=parsed.host,
+        port=parsed.port,
+        lookups=parsed.lookups,
+        path=parsed.path,
+        argv=parsed.argv,
+        variables=parsed.variables,
+        must_exist=parsed.must_exist,
+    )
+
+
+def shown_word(arg: str) -> str:
+    """One command-line word as it may be shown: masked as a whole value first (a secret with a
+    quote in it must not be split by quoting), then quoted only if the word needs it."""
+    masked = redact_text(arg)
+    probe = masked.replace(MASK, "_")
+    return masked if probe and shlex.quote(probe) == probe else shlex.quote(masked)
+
+
+def shown_command(argv: Sequence[str]) -> str:
+    """A command line as it may be shown: each word masked on its own, then joined (masking the
+    joined line could mask a word of ours, such as the ``cmd:`` in front)."""
+    return " ".join(shown_word(arg) for arg in argv)
+
+
+def skipped_gate(
+    name: str,
+    url: str,
+    variable: str,
+    *,
+    timeout: float,
+    critical: bool,
+    startup_only: bool | None,
+    failure_threshold: int,
+) -> GateSpec:
+    """A gate skipped by ONLY_IF_SET whose URL cannot be known: an ``env:VAR`` whose variable
+    is not set either (with ``ONLY_IF_SET=VAR``, the usual case, that is no error). Any other
+    skipped gate is built in full (``build_gate``) and marked skipped."""
+    return GateSpec(
+        name=name,
+        kind="env",
+        url=url,
+        display=url,
+        timeout=timeout,
+        critical=critical,
+        startup_only=bool(startup_only),
+        failure_threshold=failure_threshold,
+        skipped_because=skip_reason(variable),
+    )
+
+
+def skip_reason(variable: str) -> str:
+    return f"{variable} is not set"

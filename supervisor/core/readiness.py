@@ -1,0 +1,196 @@
+"""The phase machine and the readiness decision: pure functions of the supervisor's state.
+
+Kept apart from the engine and the server (as pebble keeps its checks manager apart from its
+service manager) so that "are we ready, and if not, why" has exactly one answer, used by /readyz,
+/metrics, ``check`` and the logs alike.
+"""
+
+import functools
+import signal
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from supervisor.core.checks import APP_PROCESS, CheckState, Role, Status
+
+
+class Phase(StrEnum):
+    GATING = "gating"  # gates are running, nothing spawned yet
+    DEGRADED = "degraded"  # startup timeout passed without the gates; still retrying
+    STARTING = "starting"  # spawned, waiting for the app probe to answer
+    RUNNING = "running"
+    STOPPING = "stopping"
+
+
+class Event(StrEnum):
+    STARTUP_TIMED_OUT = "startup-timed-out"
+    SPAWNED = "spawned"
+    APP_ANSWERED = "app-answered"
+    RESPAWNED = "respawned"  # the restart policy started the app again
+    GAVE_UP = "gave-up"  # a pre-start task failed, or the restart limit was reached
+    STOP_REQUESTED = "stop-requested"
+
+
+def advance(phase: Phase, event: Event, *, has_app_probe: bool) -> Phase:
+    """Next phase; an event that means nothing in the current phase leaves it unchanged."""
+    if phase is Phase.STOPPING:
+        return phase
+    if event is Event.STOP_REQUESTED:
+        return Phase.STOPPING
+    if event is Event.STARTUP_TIMED_OUT and phase is Phase.GATING:
+        return Phase.DEGRADED
+    if event is Event.SPAWNED and phase in (Phase.GATING, Phase.DEGRADED):
+        return Phase.STARTING if has_app_probe else Phase.RUNNING
+    if event is Event.APP_ANSWERED and phase is Phase.STARTING:
+        return Phase.RUNNING
+    if event is Event.RESPAWNED and phase in (Phase.STARTING, Phase.RUNNING):
+        return Phase.STARTING if has_app_probe else Phase.RUNNING
+    if event is Event.GAVE_UP:
+        return Phase.DEGRADED
+    return phase
+
+
+class ChildStatus(StrEnum):
+    NOT_STARTED = "not-started"
+    RUNNING = "running"
+    EXITED = "exited"
+
+
+@dataclass(frozen=True)
+class ChildInfo:
+    status: ChildStatus = ChildStatus.NOT_STARTED
+    pid: int | None = None
+    restarts: int = 0
+    exit_code: int | None = None  # 128+N for signal N
+    note: str | None = None  # what happens next: "restarting in 0.4s", "restart limit reached"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Wall-clock milestones of the start-up (epoch seconds), for /readyz JSON and /metrics."""
+
+    started: float = 0.0  # the supervisor began
+    spawned: float | None = None  # the app was first spawned
+    ready: float | None = None  # /readyz first answered 200
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a probe may be told, captured at one instant."""
+
+    phase: Phase
+    checks: tuple[CheckState, ...]  # gates by name, then pre-start tasks, then the app probe
+    child: ChildInfo = ChildInfo()
+    now: float = 0.0  # wall-clock time of the snapshot
+    timeline: Timeline = Timeline()
+
+    def check(self, name: str) -> CheckState | None:
+        """A gate, a pre-start task or the app probe, by its check name."""
+        return self._by_name.get(name)
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, CheckState]:
+        """Built once per snapshot: every state change compares two snapshots check by check, and
+        a linear lookup made that quadratic in the number of checks (600 ``cmd:`` gates kept the
+        event loop busy for seconds)."""
+        return {c.name: c for c in self.checks}
+
+    def of_role(self, role: Role) -> tuple[CheckState, ...]:
+        return tuple(c for c in self.checks if c.role is role)
+
+    @property
+    def gates(self) -> tuple[CheckState, ...]:
+        return self.of_role(Role.GATE)
+
+    @property
+    def app_probe(self) -> CheckState | None:
+        return next((c for c in self.checks if c.role is Role.APP_PROBE), None)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    critical: bool
+    reason: str | None = None  # why not ok (already redacted)
+    skipped: str | None = None  # ok because it is not checked at all, and why
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ready: bool
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+
+    @property
+    def failing(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if not c.ok)
+
+
+def state_check(state: CheckState) -> Check:
+    if state.status is Status.SKIPPED:
+        return Check(state.name, True, state.critical, skipped=state.skipped_because)
+    ok = state.status is Status.PASS
+    return Check(state.name, ok, state.critical, None if ok else state.reason)
+
+
+def process_check(snapshot: Snapshot) -> Check:
+    child, phase = snapshot.child, snapshot.phase
+    if phase is Phase.STOPPING:
+        return Check(APP_PROCESS, False, True, "the supervisor is stopping")
+    if child.status is ChildStatus.RUNNING:
+        return Check(APP_PROCESS, True, True)
+    if child.status is ChildStatus.EXITED:
+        note = f"; {child.note}" if child.note else ""
+        return Check(APP_PROCESS, False, True, f"the app exited with {describe_exit(child.exit_code)}{note}")
+    return Check(APP_PROCESS, False, True, f"not started yet: phase {phase}")
+
+
+def decide(snapshot: Snapshot, exclude: Iterable[str] = ()) -> Verdict:
+    """Ready when every critical check passes and the app process runs.
+
+    The app process is listed after the checks that come before it (gates and pre-start tasks)
+    and before the app probe, the order in which a reader follows the start-up.
+    """
+    excluded = set(exclude)
+    checks = [state_check(c) for c in snapshot.checks if c.role is not Role.APP_PROBE and c.name not in excluded]
+    if APP_PROCESS not in excluded:
+        checks.append(process_check(snapshot))
+    checks += [state_check(c) for c in snapshot.of_role(Role.APP_PROBE) if c.name not in excluded]
+    ready = snapshot.phase is not Phase.STOPPING and all(c.ok for c in checks if c.critical)
+    return Verdict(ready, tuple(checks))
+
+
+def is_ready(snapshot: Snapshot) -> bool:
+    """``decide(snapshot).ready``, without building the verdict: the store and the metrics ask
+    this on every state change, and building hundreds of ``Check`` objects for one boolean made
+    each change linear in the number of checks. ``tests/unit/test_readiness.py`` holds the two
+    equal over generated snapshots."""
+    if snapshot.phase is Phase.STOPPING or snapshot.child.status is not ChildStatus.RUNNING:
+        return False
+    return all(c.status in (Status.PASS, Status.SKIPPED) for c in snapshot.checks if c.critical)
+
+
+def describe_exit(code: int | None) -> str:
+    """ "code 3" or "signal 9 (SIGKILL)" from a shell-convention exit status."""
+    if code is None:
+        return "an unknown status"
+    if code > 128:
+        try:
+            return f"signal {code - 128} ({signal.Signals(code - 128).name})"
+        except ValueError:
+            pass
+    return f"code {code}"
+
+
+def holding(checks: Iterable[CheckState]) -> tuple[CheckState, ...]:
+    """The critical checks that hold readiness back, in order."""
+    return tuple(c for c in checks if c.holds_readiness)
+
+
+def prerequisites_pass(snapshot: Snapshot, state: CheckState) -> bool:
+    """True when every check ``state`` waits for is satisfied (passed, or skipped)."""
+    for name in state.after:
+        needed = snapshot.check(name)
+        if needed is None or not needed.satisfied:
+            return False
+    return True

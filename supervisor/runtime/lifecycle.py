@@ -1,0 +1,211 @@
+"""The app's lifecycle: spawn it, follow it, probe it, and the restart policy when it exits.
+
+The policy is a plain object (``RestartPolicy``) so that what happens after the n-th exit is
+tested without processes. Restarts are counted within ``RESTART_WINDOW``: an app that ran that
+long without a restart starts again with a fresh count and the shortest backoff.
+"""
+
+import random
+import signal
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+
+import anyio
+import anyio.abc
+
+from supervisor import exitcodes, gunicorn, logs
+from supervisor.config.gatespec import GateSpec
+from supervisor.core.backoff import Backoff
+from supervisor.core.checks import Role
+from supervisor.core.durations import format_duration
+from supervisor.core.readiness import ChildInfo, ChildStatus, Event, Phase, describe_exit, holding
+from supervisor.pid1.foreground import Finish, Foreground, Spawner
+from supervisor.pid1.processes import SpawnError
+from supervisor.runtime.engine import GateEngine
+from supervisor.runtime.state import StateStore
+
+log = logs.get()
+SPAWN_RETRY = 1.0  # seconds between tries when spawning failed for want of descriptors
+
+
+class Action(Enum):
+    RESTART = "restart"
+    EXIT = "exit"  # no restart wanted: exit with the app's code
+    LIMIT_EXIT = "limit-exit"  # the restart limit is reached: exit with the app's code
+    GIVE_UP = "give-up"  # the restart limit is reached: stay up, degraded, not ready
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    delay: float = 0.0  # before a restart
+    attempt: int = 0  # which restart within the window this is (1-based)
+
+
+class RestartPolicy:
+    def __init__(
+        self,
+        mode: str,
+        *,
+        limit: int,
+        window: float,
+        on_limit: str,
+        backoff: Backoff,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.mode = mode
+        self.limit = limit
+        self.window = window
+        self.on_limit = on_limit
+        self._backoff = backoff
+        self._rng = rng or random.Random()
+        self._recent: deque[float] = deque()  # monotonic times of the restarts within the window
+
+    def recent(self, now: float) -> int:
+        while self._recent and now - self._recent[0] >= self.window:
+            self._recent.popleft()
+        return len(self._recent)
+
+    def after_exit(self, code: int, now: float) -> Decision:
+        """What to do now that the app exited with ``code`` (not because it was asked to stop)."""
+        wanted = self.mode == "always" or (self.mode == "on-failure" and code != 0)
+        if not wanted:
+            return Decision(Action.EXIT)
+        count = self.recent(now)
+        if count >= self.limit:
+            return Decision(Action.LIMIT_EXIT if self.on_limit == "exit" else Action.GIVE_UP)
+        return Decision(Action.RESTART, self._backoff.delay(count, self._rng), count + 1)
+
+    def restarted(self, now: float) -> None:
+        self._recent.append(now)
+
+
+class AppLifecycle:
+    def __init__(
+        self,
+        argv: tuple[str, ...],
+        *,
+        store: StateStore,
+        spawner: Spawner,
+        foreground: Foreground,
+        policy: RestartPolicy,
+        engine: GateEngine,
+        app_probe: GateSpec | None,
+        tg: anyio.abc.TaskGroup,
+        finish: Finish,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        self._argv = argv
+        self._stop_timeout = stop_timeout
+        self._store = store
+        self._spawner = spawner
+        self._foreground = foreground
+        self._policy = policy
+        self._engine = engine
+        self._app_probe = app_probe
+        self._tg = tg
+        self._finish = finish
+        self.restarts = 0  # in all, for /readyz and /metrics; the policy counts those in its window
+        self._pid: int | None = None  # the app's, or the last one's
+
+    def _stopping(self) -> bool:
+        return self._store.phase is Phase.STOPPING
+
+    async def run(self) -> None:
+        """Run the app until it exits for good; every restart waits for the critical gates."""
+        while True:
+            code = await self._run_once()
+            if code is None or self._stopping():
+                return
+            decision = self._policy.after_exit(code, anyio.current_time())
+            if decision.action is Action.LIMIT_EXIT:
+                log.error(
+                    "restart limit (%d within %s) reached; exiting with the app's %s",
+                    self._policy.limit,
+                    format_duration(self._policy.window),
+                    describe_exit(code),
+                )
+            if decision.action in (Action.EXIT, Action.LIMIT_EXIT):
+                self._finish(code)
+                return
+            if decision.action is Action.GIVE_UP:
+                note = f"restart limit {self._policy.limit} reached"
+                self._set_child(ChildStatus.EXITED, code, note)
+                log.warning(
+                    "degraded: restart limit (%d) reached; the app's last exit: %s",
+                    self._policy.limit,
+                    describe_exit(code),
+                )
+                self._store.apply(Event.GAVE_UP)
+                return
+            delay = round(decision.delay, 3)
+            self._set_child(ChildStatus.EXITED, code, f"restarting in {format_duration(delay)}")
+            log.info(
+                "restarting the app in %s (restart %d of %d within %s)",
+                format_duration(delay),
+                decision.attempt,
+                self._policy.limit,
+                format_duration(self._policy.window),
+            )
+            await anyio.sleep(decision.delay)
+            # no point restarting against a missing database
+            await self._store.wait_for(lambda snap: not holding(snap.of_role(Role.GATE)))
+            self._policy.restarted(anyio.current_time())
+            self.restarts += 1
+
+    def _set_child(self, status: ChildStatus, code: int | None = None, note: str | None = None) -> None:
+        self._store.set_child(ChildInfo(status, self._pid, self.restarts, code, note))
+
+    async def _run_once(self) -> int | None:
+        """Spawn the app and wait for its exit status; None when it could not be started."""
+        while True:
+            if self._stopping():  # cancellation only lands at an await: check before spawning
+                return None
+            try:
+                child = self._spawner.spawn(self._argv)
+                break
+            except SpawnError as exc:
+                if not exc.transient:
+                    log.error("%s; check SUPERVISOR_COMMAND or the command after --", logs.Shown(exc))
+                    self._finish(exitcodes.COMMAND_NOT_FOUND)
+                    return None
+                # out of descriptors or processes for a moment: that is no reason to give up
+                log.error("%s; trying again in %s", logs.Shown(exc), format_duration(SPAWN_RETRY))
+                await anyio.sleep(SPAWN_RETRY)
+        self._foreground.add(child, is_app=True)
+        self._pid = child.pid
+        log.info("started %s (pid %d)", self._argv[0], child.pid)
+        self._set_child(ChildStatus.RUNNING)
+        self._store.restart_app_probe()
+        self._store.apply(Event.RESPAWNED if self.restarts else Event.SPAWNED)
+        probe_scope = anyio.CancelScope()  # entered by the probe task, cancelled when the app exits
+        if self._app_probe is not None:
+            self._tg.start_soon(self._probe, self._app_probe, probe_scope, name="app probe")
+        code = exitcodes.from_returncode(await child.wait())
+        probe_scope.cancel()
+        self._set_child(ChildStatus.EXITED, code)
+        how = describe_exit(code) + gunicorn.explain_exit(code, self._argv)
+        fg = self._foreground
+        if self._stopping():
+            log.info("the app (pid %d) exited with %s", child.pid, how)
+            # the stop is over only when what the app left in its session is gone too, within the
+            # stop's own deadline (not a second STOP_TIMEOUT after the app's exit)
+            deadline = fg.stop_deadline
+            timeout = self._stop_timeout if deadline is None else max(0.0, deadline - anyio.current_time())
+            await self._spawner.end_leftovers(child, signal.SIGTERM, timeout, fg.hurry)
+        else:
+            (log.info if code == 0 else log.error)("the app (pid %d) exited on its own with %s", child.pid, how)
+            # a restart need not wait for the leftovers: the new app gets a session of its own
+            self._tg.start_soon(
+                self._spawner.end_leftovers, child, signal.SIGTERM, self._stop_timeout, fg.hurry, name="app leftovers"
+            )
+        self._foreground.remove(child)
+        return code
+
+    async def _probe(self, spec: GateSpec, scope: anyio.CancelScope) -> None:
+        with scope:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._engine.run_gate, spec, True, name="app probe loop")
+                await self._store.wait_for(lambda snap: self._store.get(spec.name).satisfied)
+                self._store.apply(Event.APP_ANSWERED)

@@ -1,0 +1,79 @@
+"""Log lines derived from state changes: one line per verdict change, not per attempt.
+
+Attempts themselves are logged at debug level; a check flipping, the phase changing and the set of
+checks holding readiness back changing are what an operator needs to read. Gates, pre-start tasks
+and the app probe are logged alike, each named by its role.
+"""
+
+import re
+
+from supervisor import logs
+from supervisor.core.checks import CheckState, Role, Status
+from supervisor.core.readiness import Phase, Snapshot, holding
+
+log = logs.get()
+
+
+def _gist(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """What a failure's lines say, without the numbers that change at every attempt (times,
+    PIDs, durations): a new gist is news, a new timestamp is not."""
+    return tuple(_NUMBERS.sub("0", line) for line in lines)
+
+
+_NUMBERS = re.compile(r"\d+")
+
+
+def _check_line(old: CheckState | None, new: CheckState) -> None:
+    # our words, shown as they are (logs.Shown): a password "gate" must not mask them
+    took = logs.Shown(f"{(new.last_duration or 0) * 1000:.0f} ms")
+    noun = logs.Shown(new.role.noun)
+    extra: dict[str, object] = {"gate": new.name}
+    if new.reason_class is not None:  # JSON logs carry it as a field of its own: "reason_class": "refused"
+        extra["reason_class"] = logs.Shown(new.reason_class)  # our word: never masked
+    if old is not None and new.attempts > old.attempts:
+        log.debug(
+            "%s %s attempt %d: %s (%s)",
+            noun,
+            new.name,
+            new.attempts,
+            logs.Shown(new.error_line or "passed"),  # masked where it was made, our words not
+            took,
+            extra=extra,
+        )
+    if old is not None and old.status is new.status:
+        if new.status is Status.FAIL and new.output and _gist(new.output) != _gist(old.output):
+            # still failing, for another reason: the lines that say why are news
+            extra["output"] = list(new.output)
+            log.info("%s %s still failing: %s", noun, new.name, logs.Shown(new.reason), extra=extra)
+        return
+    if new.status is Status.PASS:
+        log.info("%s %s passed after %d attempt(s) (%s)", noun, new.name, new.attempts, took, extra=extra)
+    elif new.status is Status.FAIL:
+        level = log.warning if (old is not None and old.status is Status.PASS) else log.info
+        note = "" if new.critical else " (non-critical)"
+        if new.output:
+            extra["output"] = list(new.output)  # JSON: a field; text: the lines beneath the message
+        level("%s %s failing: %s%s", noun, new.name, logs.Shown(new.reason), note, extra=extra)
+
+
+def _degraded_by(snapshot: Snapshot) -> tuple[CheckState, ...]:
+    """The checks that keep a degraded supervisor degraded. An app probe with no verdict yet is
+    none of them: it is pending by design until the app has been spawned and first answers."""
+    return tuple(c for c in holding(snapshot.checks) if not (c.role is Role.APP_PROBE and c.status is Status.PENDING))
+
+
+def log_changes(before: Snapshot, after: Snapshot) -> None:
+    for new in after.checks:
+        _check_line(before.check(new.name), new)
+    if before.phase is not after.phase:
+        log.info("phase %s -> %s", before.phase, after.phase, extra={"phase": logs.Shown(after.phase)})
+    if after.phase is Phase.DEGRADED:
+        now_failing = _degraded_by(after)
+        if before.phase is not Phase.DEGRADED or [c.name for c in _degraded_by(before)] != [
+            c.name for c in now_failing
+        ]:
+            if now_failing:
+                reasons = "; ".join(f"{c.name}: {c.reason}" for c in now_failing)
+                log.warning("degraded: not ready because %s", logs.Shown(reasons))
+            elif after.child.status.value == "not-started":
+                log.warning("degraded: every critical check passes now; starting the app")
