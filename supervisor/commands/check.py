@@ -6,12 +6,14 @@ passed, 1 otherwise.
 """
 
 import json
-import signal
-from collections.abc import Callable
+import sys
+from collections.abc import Sequence
 
 import anyio
 
-from supervisor import exitcodes
+from supervisor import exitcodes, logs
+from supervisor.commands.loading import ConfigError, export_secrets_read_from_files, load
+from supervisor.commands.output import PROG, Invocation, fail_config, say, write
 from supervisor.config.gatespec import GateSpec
 from supervisor.config.settings import Config
 from supervisor.core.backoff import Backoff
@@ -19,52 +21,14 @@ from supervisor.core.checks import APP_PROCESS, Status
 from supervisor.core.readiness import Snapshot, decide, holding
 from supervisor.health.render import check_json
 from supervisor.pid1 import processes
-from supervisor.pid1.signals import STOP_SIGNALS, SignalInbox
 from supervisor.runtime.engine import GateEngine
 from supervisor.runtime.state import StateStore
+from supervisor.runtime.verdict import run_to_verdict
 
 
 def _done(snapshot: Snapshot) -> bool:
     """Every gate passed, or had its say: a non-critical one an attempt, a final failure its one."""
     return all(g.satisfied or g.final or (not g.critical and g.attempts > 0) for g in snapshot.gates)
-
-
-async def run_to_verdict(
-    store: StateStore,
-    engine: GateEngine,
-    gates: tuple[GateSpec, ...],
-    done: Callable[[Snapshot], bool],
-    deadline: float,
-    *,
-    adopt_orphans: bool,
-) -> int | None:
-    """Run ``gates`` once (no re-checks) until ``done`` or the deadline; the stop signal that cut
-    the run short, if any. Shared by ``check`` and ``wait``."""
-    stopped_by: int | None = None
-    inbox = SignalInbox()
-    inbox.install((*STOP_SIGNALS, signal.SIGCHLD))
-    scope = anyio.CancelScope()
-
-    def stop_on_signal(signum: int) -> None:
-        nonlocal stopped_by
-        if signum in STOP_SIGNALS:
-            stopped_by = signum
-            scope.cancel()
-
-    try:
-        with scope:
-            async with (
-                processes.managed(adopt_orphans=adopt_orphans, inbox=inbox, other=stop_on_signal),
-                anyio.create_task_group() as tg,
-            ):
-                tg.start_soon(engine.run, gates, False)
-                with anyio.move_on_after(deadline):
-                    while not done(store.snapshot()):
-                        await store.wait_changed()
-                tg.cancel_scope.cancel()
-    finally:
-        inbox.close()
-    return stopped_by
 
 
 async def run_checks(config: Config, gates: tuple[GateSpec, ...]) -> tuple[Snapshot, int | None]:
@@ -106,3 +70,33 @@ def report_json(snapshot: Snapshot) -> str:
 
 def exit_code(snapshot: Snapshot) -> int:
     return exitcodes.CHECK_FAILED if holding(snapshot.gates) else exitcodes.OK
+
+
+def main(call: Invocation) -> int:
+    only: Sequence[str] = call.args.gate
+    try:
+        config = load(call, check_programs=True)
+        unknown = sorted(set(only) - {g.name for g in config.gates})
+        if unknown:
+            configured = ", ".join(g.name for g in config.gates) or "none"
+            raise ConfigError([f"--gate {', '.join(unknown)}: no such gate; configured: {configured}"])
+    except ConfigError as exc:
+        return fail_config(exc.problems)
+    export_secrets_read_from_files(config)
+    log = logs.setup(config.settings.log_level, config.settings.log_format)
+    for warning in config.warnings:
+        log.warning(warning)
+    gates = tuple(g for g in config.gates if not only or g.name in only)
+    if not gates:
+        say(f"{PROG}: no gates configured; set SUPERVISOR_GATE_<NAME>=URL")
+        return exitcodes.OK
+
+    async def check() -> int:
+        snapshot, stopped_by = await run_checks(config, gates)
+        write(sys.stdout, report_json(snapshot) if call.args.json else report_text(snapshot))
+        return call.end(exitcodes.from_signal(stopped_by) if stopped_by is not None else exit_code(snapshot))
+
+    try:
+        return anyio.run(check)
+    except KeyboardInterrupt:
+        return exitcodes.from_signal(2)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import anyio
 
 from supervisor import exitcodes
-from supervisor.commands.check import run_to_verdict
+from supervisor.commands.output import PROG, Invocation, fail_config, say, write
 from supervisor.config.gatespec import GateSpec
 from supervisor.core import progress
 from supervisor.core.backoff import Backoff
@@ -27,6 +27,7 @@ from supervisor.core.readiness import Snapshot
 from supervisor.health.render import check_json
 from supervisor.runtime.engine import GateEngine
 from supervisor.runtime.state import StateStore
+from supervisor.runtime.verdict import run_to_verdict
 
 
 def _line(state: CheckState) -> str:
@@ -101,3 +102,113 @@ def become(command: Sequence[str]) -> int:
     except OSError as exc:
         print(f"supervisor: cannot run {command[0]!r}: {exc.strerror or exc}", file=sys.stderr)
     return exitcodes.COMMAND_NOT_FOUND
+
+
+def main(call: Invocation) -> int:
+    args, command = call.args, call.command
+    from dataclasses import replace
+
+    import anyio
+
+    from supervisor.config.gatespec import (
+        GateSpec,
+        GateUrlError,
+        build_gate,
+        env_file_variable,
+        expand_url,
+        resolve_env_url,
+        shown_command,
+    )
+    from supervisor.config.settings import export_file_variables
+    from supervisor.core.backoff import Backoff
+    from supervisor.core.durations import parse_duration
+    from supervisor.core.redaction import redact_text, register
+    from supervisor.kinds.urls import mask_unparsed, secrets_in_text
+
+    bad_durations: list[tuple[str, str, str]] = []  # (flag, value, why)
+    bad_targets: list[tuple[int, str, str]] = []  # (position, target, why)
+    loose: tuple[int, list[str]] | None = None  # where a command without `--` begins, and its words
+    specs: list[GateSpec] = []
+    durations = {}
+    for flag, text in (("--timeout", args.timeout), ("--attempt-timeout", args.attempt_timeout)):
+        try:
+            durations[flag] = parse_duration(text)
+        except ValueError as exc:
+            bad_durations.append((flag, text, str(exc)))
+    from_files: dict[str, str] = {}
+    for i, target in enumerate(args.targets, 1):
+        try:
+            url = resolve_env_url(expand_url(target, os.environ), os.environ)
+            var = env_file_variable(target, os.environ)
+            if var is not None:
+                from_files[var] = url
+            specs.append(
+                build_gate(
+                    f"target{i}",
+                    url,
+                    timeout=durations.get("--attempt-timeout", 5.0),
+                    critical=True,
+                    startup_only=True,
+                    failure_threshold=1,
+                )
+            )
+        except GateUrlError as exc:
+            if ":" in target:
+                bad_targets.append((i, target, str(exc)))
+                continue
+            # no URL has no colon: a command without the `--` before it (`wait tcp://db:5432 migrate`)
+            loose = (i, list(args.targets[i - 1 :]))
+            break
+    register(s for arg in command for s in secrets_in_text(arg))  # as `load_config` does for the app's
+    if loose is not None:
+        register(s for arg in loose[1] for s in secrets_in_text(arg))
+
+    def shown(text: str) -> str:  # a value from outside, masked on its own once every secret is known
+        return redact_text(mask_unparsed(text))
+
+    problems = [f"{flag}={shown(text)}: expected {why}" for flag, text, why in bad_durations]
+    problems += [f"target {i} ({shown(target)}): {why}" for i, target, why in bad_targets]
+    if loose is not None:
+        i, words = loose
+        problems.append(
+            f"target {i} ({shown(words[0])}) is not a URL: put the command after --: "
+            f"{PROG} wait [options] TARGET... -- {shown_command([mask_unparsed(w) for w in words])}"
+        )
+    if problems:
+        return fail_config(problems)
+    # Every secret is registered only now (a `cmd:` target may hold another target's password), so
+    # the shown forms are masked here, once, for every line and the JSON, as `load_config` does:
+    # a command word by word, behind our "cmd:"
+    specs = [
+        replace(spec, display="cmd:" + shown_command(spec.argv) if spec.kind == "cmd" else redact_text(spec.display))
+        for spec in specs
+    ]
+    # with --json, stdout carries the one JSON document, and with a command after --, that
+    # command's output: wait's own lines (ready:, still waiting for) go to stderr then
+    progress = sys.stderr if args.json or command else sys.stdout
+    export_file_variables(from_files, os.environ)  # config: targets and CMD see VAR, as under `run`
+
+    async def wait() -> int:
+        snapshot, stopped_by, passed = await wait_for(
+            tuple(specs),
+            deadline=durations["--timeout"],
+            backoff=Backoff(0.1, 2.0),
+            emit=lambda line: write(progress, line + "\n"),
+        )
+        if args.json:
+            write(sys.stdout, report_json(snapshot, passed))
+        if stopped_by is not None:
+            return call.end(exitcodes.from_signal(stopped_by))
+        if not passed:
+            for line in failures(snapshot):
+                say(line)
+            if any(g.final for g in snapshot.gates):
+                say(f"{PROG}: wait: a target cannot pass before a restart (exit {exitcodes.CHECK_FAILED})")
+                return call.end(exitcodes.CHECK_FAILED)
+            say(f"{PROG}: wait: not every target passed within {args.timeout} (exit {exitcodes.TIMED_OUT})")
+            return call.end(exitcodes.TIMED_OUT)
+        if command:
+            return become(command)
+        return call.end(exitcodes.OK)
+
+    return anyio.run(wait)

@@ -9,12 +9,12 @@ import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from supervisor.config import secretfiles, urlparts
-from supervisor.core import cmdline, interpolation
-from supervisor.core.redaction import MASK, redact_text, register, shorten
-from supervisor.kinds import registry
-from supervisor.kinds.registry import ACCEPTED_URLS
+from supervisor.config import secretfiles
+from supervisor.core import interpolation
+from supervisor.core.redaction import MASK, redact_text, register
+from supervisor.kinds import registry, urls
 
 
 class GateUrlError(ValueError):
@@ -43,6 +43,10 @@ class GateSpec:
     skipped_because: str | None = None  # ONLY_IF_SET names a variable that is not set: never checked
     unresolved: str | None = None  # `config` only: why the URL cannot be known here (a variable unset)
     after: tuple[str, ...] = ()  # check names to wait for before the first attempt (the graph's)
+    scheme: str = ""  # as written, lowercase: http or https, mysql or amqp...
+    # what the kind's reader found for the driver (libpq's conninfo, the HTTP Host header...):
+    # may hold a password, like ``url``
+    options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -57,22 +61,11 @@ class ParsedUrl:
     argv: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
     must_exist: bool = False
+    options: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
-_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _authority(kind: registry.Kind, url: str) -> ParsedUrl:
-    authority = url.partition("://")[2].split("/", 1)[0].rpartition("@")[2]
-    if kind.name == "tcp-level" and ("," in authority or authority.lower().startswith(("%2f", "/"))):
-        what = "a list of hosts" if "," in authority else "a Unix socket"
-        raise urlparts.UrlError(
-            f"a URL checked at TCP level names one host and port, not {what}; write a tcp://HOST:PORT "
-            "gate for each host, or a cmd: gate that runs the service's own client"
-        )
-    parts = kind.parse(url)
-    # libpq resolves nothing when hostaddr is given; a socket directory or an IP needs no lookup
-    named = () if "hostaddr" in parts.options else parts.hosts
+def _parsed(kind: registry.Kind, parts: urls.UrlParts) -> ParsedUrl:
+    named = parts.hosts if parts.resolve else ()  # a socket directory or an IP needs no lookup
     return ParsedUrl(
         kind.name,
         parts.display,
@@ -81,6 +74,10 @@ def _authority(kind: registry.Kind, url: str) -> ParsedUrl:
         port=parts.port or 0,
         lookups=tuple(dict.fromkeys(h for h in named if h and needs_lookup(h))),
         path=parts.target,
+        argv=parts.argv,
+        variables=parts.variables,
+        must_exist=parts.must_exist,
+        options=parts.options,
     )
 
 
@@ -102,8 +99,8 @@ def parse_gate_url(url: str) -> ParsedUrl:
     """
     try:
         return _parse(url)
-    except urlparts.UrlError as exc:
-        register([*urlparts.liberal_secrets(url)[0], *urlparts.rejected_secrets(exc), *urlparts.secrets_in_text(url)])
+    except urls.UrlError as exc:
+        register([*urls.liberal_secrets(url)[0], *urls.rejected_secrets(exc), *urls.secrets_in_text(url)])
         raise GateUrlError(str(exc)) from None
 
 
@@ -112,45 +109,16 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}")
 
 def _parse(url: str) -> ParsedUrl:
     if "\x00" in url:
-        raise urlparts.UrlError("the URL holds a NUL byte")
+        raise urls.UrlError("the URL holds a NUL byte")
     scheme, sep, rest = url.partition(":")
     kind = registry.by_scheme(scheme) if sep else None
     if kind is None:
         found = f" {scheme.lower()}://" if rest.startswith("//") and _SCHEME.fullmatch(scheme) else ""
-        raise urlparts.UrlError(
-            f"unknown gate URL scheme{found}; accepted: {ACCEPTED_URLS}; for another service, "
+        raise urls.UrlError(
+            f"unknown gate URL scheme{found}; accepted: {registry.ACCEPTED_URLS}; for another service, "
             "tcp://HOST:PORT checks that it listens and a cmd: gate can run its own client"
         )
-    if kind.name == "cmd":
-        try:
-            argv = tuple(cmdline.split(rest))
-        except ValueError as exc:
-            raise urlparts.UrlError(f"cannot split the command like a shell: {exc}") from None
-        if not argv:
-            raise urlparts.UrlError("cmd: needs a command, e.g. cmd:python manage.py check --deploy")
-        secrets = tuple(s for arg in argv for s in urlparts.secrets_in_text(arg))
-        return ParsedUrl("cmd", "cmd:" + shlex.join(argv), secrets, argv=argv)
-    if kind.name == "config":
-        names = tuple(v.strip() for v in rest.split(",") if v.strip())
-        if not names:
-            raise urlparts.UrlError("config: needs variable names, e.g. config:SECRET_KEY,DATABASE_URL")
-        bad = [n for n in names if not _VARIABLE.fullmatch(n)]
-        if bad:  # config:DATABASE_URL=postgresql://u:pw@... : a URL where a name belongs
-            register(s for b in bad for s in urlparts.secrets_in_text(b))
-            shown = ", ".join(repr(shorten(urlparts.mask_unparsed(b), 40)) for b in bad)
-            raise urlparts.UrlError(
-                f"config: takes environment variable names (letters, digits and _, not starting with a digit); "
-                f"not one: {shown}"
-            )
-        return ParsedUrl("config", url, variables=names)
-    if kind.name == "sqlite":
-        path, _, query = rest.partition("?")
-        if not path.startswith("///") or len(path) <= 3:
-            raise urlparts.UrlError("expected sqlite:///relative/path.db or sqlite:////absolute/path.db")
-        if query not in ("", "must_exist=true", "must_exist=false"):
-            raise urlparts.UrlError("the only sqlite: option is ?must_exist=true (the file must exist already)")
-        return ParsedUrl("sqlite", url, path=path[3:], must_exist=query == "must_exist=true")
-    return _authority(kind, url)
+    return _parsed(kind, kind.parse(url))
 
 
 def resolve_env_url(url: str, environ: Mapping[str, str]) -> str:
@@ -223,12 +191,14 @@ def build_gate(
     url = registry.canonical_url(url)  # postgis://, postgresql+psycopg://: PostgreSQL under our name
     parsed = parse_gate_url(url)
     register(parsed.secrets)
+    scheme = url.partition(":")[0].lower()
     default_startup_only = registry.get(parsed.kind).startup_only
     return GateSpec(
         name=name,
         kind=parsed.kind,
         url=url,
-        display="cmd:" + shown_command(parsed.argv) if parsed.kind == "cmd" else parsed.display,
+        # a command is shown word by word, each masked on its own (``shown_command``)
+        display=f"{scheme}:{shown_command(parsed.argv)}" if parsed.argv else parsed.display,
         timeout=timeout,
         critical=critical,
         startup_only=default_startup_only if startup_only is None else startup_only,
@@ -240,6 +210,8 @@ def build_gate(
         argv=parsed.argv,
         variables=parsed.variables,
         must_exist=parsed.must_exist,
+        scheme=scheme,
+        options=MappingProxyType(dict(parsed.options)),
     )
 
 

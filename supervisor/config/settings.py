@@ -37,7 +37,6 @@ from supervisor.config.gatespec import (
 )
 from supervisor.config.secretfiles import NotRegularError, SecretFileError, read_regular
 from supervisor.config.secretfiles import read as read_secret
-from supervisor.config.urlparts import mask_unparsed, secrets_in_text
 from supervisor.core import cmdline, graph
 from supervisor.core.addresses import url_host
 from supervisor.core.checks import task_check_name
@@ -47,6 +46,7 @@ from supervisor.core.durations import parse_duration, parse_duration_or_zero
 from supervisor.core.redaction import redact_text, register, shorten
 from supervisor.kinds import registry
 from supervisor.kinds.registry import ACCEPTED_URLS
+from supervisor.kinds.urls import mask_unparsed, secrets_in_text
 
 PREFIX = "SUPERVISOR_"
 GATE_PREFIX = PREFIX + "GATE_"

@@ -1,7 +1,7 @@
 """Keep passwords out of every output: logs, /readyz, ``check``, ``config`` and driver errors.
 
 Redaction is structural. Each URL is taken apart once, at configuration time, the way its driver
-takes it apart (``supervisor.config.urlparts``); its secrets (the password, secret query parameters)
+takes it apart (``supervisor/kinds/*_url.py``); its secrets (the password, secret query parameters)
 are kept as values here, and outputs mask exactly those values. Nothing guesses at what looks
 like a password in free text: a guess is either quadratic, or misses a password with a ``/`` in
 it, or scrubs "postgresql" because the password is "postgres".

@@ -10,7 +10,6 @@ module is imported (in a worker thread, see ``lazyimport``): loading the CA bund
 
 import base64
 import ssl
-from urllib.parse import unquote, urlsplit
 
 import anyio
 import anyio.abc
@@ -33,22 +32,16 @@ def _tls() -> ssl.SSLContext:
 
 
 def _request(spec: GateSpec) -> h11.Request:
-    parts = urlsplit(spec.url)
-    target = spec.path or "/"
-    default_port = 443 if parts.scheme.lower() == "https" else 80
-    host = f"[{spec.host}]" if ":" in spec.host else spec.host
-    if spec.port != default_port:
-        host = f"{host}:{spec.port}"
     headers = [
-        ("Host", host),
+        ("Host", spec.options["host_header"]),
         ("User-Agent", f"container-supervisor/{__version__}"),
         ("Accept", "*/*"),
         ("Connection", "close"),
     ]
-    if parts.username is not None:
-        token = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    if "basic_auth" in spec.options:  # the URL's user:password, decoded by the reader
+        token = spec.options["basic_auth"].encode()
         headers.append(("Authorization", "Basic " + base64.b64encode(token).decode()))
-    return h11.Request(method="GET", target=target, headers=headers)
+    return h11.Request(method="GET", target=spec.path or "/", headers=headers)
 
 
 async def _exchange(stream: anyio.abc.ByteStream, request: h11.Request) -> int:
@@ -80,7 +73,7 @@ async def _exchange(stream: anyio.abc.ByteStream, request: h11.Request) -> int:
 
 
 async def check(spec: GateSpec) -> str | None:
-    tls = urlsplit(spec.url).scheme.lower() == "https"
+    tls = spec.scheme == "https"
     try:
         stream: anyio.abc.ByteStream
         if tls:

@@ -23,13 +23,14 @@ failure, at most once each, within the attempt's deadline.
 
 import math
 import os
+from collections.abc import Mapping
 
 import anyio
 import anyio.abc
 import psycopg
 import psycopg.errors
 from psycopg import pq
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 from supervisor.config.gatespec import GateSpec
 from supervisor.core.reasons import ReasonClass, of_os_error, of_sqlstate
@@ -84,7 +85,7 @@ async def _why_not_connected(spec: GateSpec, exc: psycopg.Error) -> ReasonClass:
         except OSError as error:
             return of_os_error(error)
         try:
-            verdict = await blocking.run(f"ping {spec.name}", _ping, spec.url, spec.timeout, what="libpq's ping")
+            verdict = await blocking.run(f"ping {spec.name}", _ping, spec.options, spec.timeout, what="libpq's ping")
         except GateFailure:  # an earlier ping is still stuck: no verdict to be had
             return ReasonClass.ERROR
         if verdict == pq.Ping.REJECT:  # 57P03: starting up, shutting down, or a standby not accepting
@@ -95,7 +96,7 @@ async def _why_not_connected(spec: GateSpec, exc: psycopg.Error) -> ReasonClass:
             return ReasonClass.REJECTED
         if verdict == pq.Ping.NO_RESPONSE:  # something listens there without answering as PostgreSQL
             # the URL's sslmode, else libpq's PGSSLMODE from the environment, as libpq reads them
-            wanted = conninfo_to_dict(spec.url).get("sslmode") or os.environ.get("PGSSLMODE")
+            wanted = spec.options.get("sslmode") or os.environ.get("PGSSLMODE")
             return ReasonClass.TLS if wanted in _TLS_REQUIRED else ReasonClass.PROTOCOL
     return ReasonClass.ERROR
 
@@ -111,7 +112,7 @@ async def _takes_the_password(spec: GateSpec, failed: pq.abc.PGconn) -> bool:
     """True when the host libpq last tried takes the failed login's user and password for
     ``template1``, with a password asked for: the password is right, so the failure came after
     authentication. False when it is refused again, or nothing can be told."""
-    params = {k: v for k, v in conninfo_to_dict(spec.url).items() if k not in _PROBE_DROPS}
+    params = {k: v for k, v in spec.options.items() if k not in _PROBE_DROPS}
     login = {"host": failed.host, "hostaddr": failed.hostaddr, "port": failed.port, "user": failed.user}
     params.update({k: v.decode() for k, v in login.items() if v})
     if failed.password:  # the one libpq used: from the URL, PGPASSWORD or the password file
@@ -145,7 +146,7 @@ async def _accepts_without_session_attrs(spec: GateSpec) -> bool:
     """True when the URL asks for a kind of server (``target_session_attrs=primary``,
     ``read-write``...) and the server, which is up, takes the same login without that demand: it
     is there, but not (yet) what is asked for, as a standby in recovery before its promotion."""
-    params = conninfo_to_dict(spec.url)
+    params = dict(spec.options)  # libpq's conninfo of the URL, as the reader found it
     if params.pop("target_session_attrs", "any") == "any":
         return False
     try:
@@ -158,6 +159,6 @@ async def _accepts_without_session_attrs(spec: GateSpec) -> bool:
     return True
 
 
-def _ping(url: str, timeout: float) -> int:
-    conninfo = make_conninfo(url, connect_timeout=str(_connect_timeout(timeout)))
+def _ping(params: Mapping[str, str], timeout: float) -> int:
+    conninfo = make_conninfo("", **{**params, "connect_timeout": str(_connect_timeout(timeout))})
     return int(pq.PGconn.ping(conninfo.encode()))

@@ -64,7 +64,7 @@ _RESP_REPLY = (b"+", b"-")  # the first byte of a RESP simple string or error: a
 
 async def _ping(client: Redis, spec: GateSpec) -> bool:
     """``PING``; over TLS, watched for a server that speaks plain Redis (see the module's docstring)."""
-    if not spec.url.startswith("rediss://"):
+    if spec.scheme != "rediss":
         return bool(await client.ping())
     kwargs = client.connection_pool.connection_kwargs
     host, port = str(kwargs.get("host", "localhost")), int(kwargs.get("port", 6379))

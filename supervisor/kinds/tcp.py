@@ -18,5 +18,5 @@ async def check(spec: GateSpec) -> str | None:
         raise connect_failure(f"cannot connect to {redact_text(spec.host)}:{spec.port}", exc) from None
     await stream.aclose()
     if spec.kind != "tcp":  # mysql://, amqp://...: no driver here, and the report must say so
-        return f"TCP level only: something listens ({spec.url.partition(':')[0].lower()} has no driver here)"
+        return f"TCP level only: something listens ({spec.scheme} has no driver here)"
     return None

@@ -7,7 +7,7 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from supervisor.cli import effective
+from supervisor.commands.config import effective
 from supervisor.config.settings import ConfigError, GateSettings, Settings, TaskSettings, load_config
 
 NAMES = [f"SUPERVISOR_{n.upper()}" for n in Settings.model_fields]

@@ -33,7 +33,22 @@ def test_every_scheme_is_named_in_the_accepted_hint_and_parses_to_its_kind() -> 
     for scheme, url in samples.items():
         kind = registry.by_scheme(scheme)
         assert kind is not None and parse_gate_url(url).kind == kind.name
-        assert scheme.split("s")[0] in registry.ACCEPTED_URLS or kind.name == "tcp-level"
+        assert kind.example in registry.ACCEPTED_URLS
+        if kind.name != "tcp-level":  # its hint names two of its twelve schemes, and says "..."
+            assert _named(scheme, kind.example), (scheme, kind.example)
+
+
+def _named(scheme: str, hint: str) -> bool:
+    """``scheme`` is written in ``hint`` as a scheme (``sqlite:``), or in ``http(s):``, which names
+    both http and https."""
+    words = {scheme, scheme + "(s)"} | ({scheme[:-1] + "(s)"} if scheme.endswith("s") else set())
+    return any(f"{word}:" in hint for word in words)
+
+
+@pytest.mark.parametrize(("scheme", "hint"), [("sqlite", "postgresql://"), ("https", "http://"),
+                                              ("redis", "rediss://"), ("cmd", "cmd COMMAND")])  # fmt: skip
+def test_a_scheme_missing_from_the_hint_is_caught(scheme: str, hint: str) -> None:
+    assert not _named(scheme, hint)
 
 
 def test_light_drivers_import_nothing_heavy() -> None:
@@ -46,3 +61,16 @@ def test_light_drivers_import_nothing_heavy() -> None:
 
 def test_only_tcp_and_http_may_be_the_app_probe() -> None:
     assert {k.name for k in registry.KINDS if k.app_probe} == {"tcp", "http"}
+
+
+def test_url_rules_import_no_driver_library() -> None:
+    """Configuration takes every URL apart before the health server listens: the libraries
+    load only when a check runs (in a worker thread, for the heavy ones)."""
+    heavy = ("psycopg", "redis", "h11", "ssl", "sqlite3", "anyio")
+    code = (
+        "import sys; from supervisor.config import gatespec; "
+        "gatespec.parse_gate_url('postgresql://u:p@h/db'); gatespec.parse_gate_url('https://h/'); "
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

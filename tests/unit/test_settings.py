@@ -232,7 +232,8 @@ def test_issue_3_defaults_and_prestart_order(tmp_path: Path) -> None:
 
 
 def test_every_flag_names_its_variable_and_the_default_settings_has() -> None:
-    from supervisor.cli import _CLI_SETTINGS, FLAG_HELP
+    from supervisor.cli import FLAG_HELP
+    from supervisor.commands.loading import FLAG_SETTINGS as _CLI_SETTINGS
     from supervisor.config.settings import Settings
     from supervisor.core.durations import format_duration
 

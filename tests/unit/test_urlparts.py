@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supervisor.config import urlparts
-from supervisor.config.urlparts import UrlError, parse_postgres
-from supervisor.kinds import registry
+from supervisor.kinds import redis_url, registry, urls
+from supervisor.kinds.postgres_url import LIBPQ_KEYWORDS, parse_postgres
+from supervisor.kinds.urls import UrlError
 
 psycopg = pytest.importorskip("psycopg")
 from psycopg.conninfo import conninfo_to_dict  # noqa: E402
@@ -28,10 +28,10 @@ def _libpq(url: str) -> dict[str, str] | None:
 
 def test_keyword_list_is_libpqs() -> None:
     keywords = {d.keyword.decode() for d in psycopg.pq.Conninfo.get_defaults()}
-    assert urlparts.LIBPQ_KEYWORDS - {"ssl", "requiressl"} <= keywords
+    assert LIBPQ_KEYWORDS - {"ssl", "requiressl"} <= keywords
 
 
-def parse(kind: str, url: str) -> urlparts.UrlParts:
+def parse(kind: str, url: str) -> urls.UrlParts:
     """Through the table of gate kinds, with each kind's default ports, as the settings parse."""
     return registry.get(kind).parse(url)
 
@@ -73,7 +73,7 @@ def test_raw_reserved_characters_are_refused_or_read_as_the_driver_reads_them(pa
         parts = parse(scheme, url)
     except UrlError as exc:
         assert password not in str(exc)
-        assert password in urlparts.rejected_secrets(exc)
+        assert password in urls.rejected_secrets(exc)
         return
     assert password in parts.secrets
     assert password not in parts.display
@@ -114,10 +114,27 @@ def test_postgres_options_are_libpqs() -> None:
     assert parts.options["dbname"] == theirs["dbname"] and parts.options["sslmode"] == theirs["sslmode"]
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:p%40w@h1:5,h2/db?sslmode=require&ssl=true",
+        "postgres://",
+        "postgresql://h/",
+        "postgresql://[::1]:5433,h2:,h3/d?host=x&port=",
+        "postgresql://%2Fvar%2Frun/db?options=-c%20x%3Dy",
+        "postgresql://:pw@/x?target_session_attrs=primary",
+        "postgresql://u@h/?dbname=other&hostaddr=127.0.0.1",
+    ],
+)
+def test_postgres_options_are_the_conninfo_libpq_reads(url: str) -> None:
+    """The driver builds its probes from these instead of parsing the URL again."""
+    assert parse_postgres(url).options == _libpq(url)
+
+
 redis_connection = pytest.importorskip("redis.connection")
 
 
-@pytest.mark.parametrize("option", sorted(urlparts.REDISS_OPTIONS))
+@pytest.mark.parametrize("option", sorted(redis_url.REDISS_OPTIONS))
 def test_every_accepted_redis_option_is_one_redis_py_accepts(option: str) -> None:
     from redis.asyncio import Redis
 
@@ -134,7 +151,7 @@ def test_every_accepted_redis_option_is_one_redis_py_accepts(option: str) -> Non
         "ssl_exclude_verify_flags": "VERIFY_X509_STRICT",
         "ssl_cert_reqs": "none",
     }.get(option, "true" if option.startswith(("socket_keep", "retry", "ssl_check")) else "x")
-    scheme = "rediss" if option in urlparts.REDISS_OPTIONS and option not in urlparts.REDIS_OPTIONS else "redis"
+    scheme = "rediss" if option in redis_url.REDISS_OPTIONS and option not in redis_url.REDIS_OPTIONS else "redis"
     url = f"{scheme}://h:6379/0?{option}={value}"
     parse("redis", url)
     client = Redis.from_url(url)
@@ -169,7 +186,7 @@ def test_http_targets_h11_cannot_send_are_refused(url: str) -> None:
 
 
 def test_secrets_in_command_lines() -> None:
-    found = urlparts.secrets_in_text("psql postgresql://u:pw1@h/db")
+    found = urls.secrets_in_text("psql postgresql://u:pw1@h/db")
     assert "pw1" in found
-    assert "two words" in urlparts.secrets_in_text("host=h password='two words'")
-    assert "tok123" in urlparts.secrets_in_text("curl https://h/x?token=tok123")
+    assert "two words" in urls.secrets_in_text("host=h password='two words'")
+    assert "tok123" in urls.secrets_in_text("curl https://h/x?token=tok123")
