@@ -31,23 +31,64 @@ class Event(StrEnum):
     STOP_REQUESTED = "stop-requested"
 
 
+class IllegalTransition(Exception):
+    """An event the phase machine has no row for: a bug in whoever sent it, named loudly rather
+    than absorbed, since a silently ignored event is how phases drift from what really runs."""
+
+    def __init__(self, phase: Phase, event: Event, *, has_app_probe: bool) -> None:
+        probe = "with" if has_app_probe else "without"
+        super().__init__(f"event {event} is illegal in phase {phase} ({probe} an app probe)")
+        self.phase = phase
+        self.event = event
+
+
+Transitions = dict[tuple[Phase, Event], Phase]
+
+# Every (phase, event) the runtime can send, as h11's ``_state.py`` lists its own; a pair missing
+# here is refused. Self-transitions are the events that may arrive but change nothing. The two
+# tables differ only where the app is up: with an app probe it must answer first (``starting``);
+# without one, ``starting`` is never entered and nothing can answer.
+_START_UP: Transitions = {
+    (Phase.GATING, Event.STARTUP_TIMED_OUT): Phase.DEGRADED,
+    (Phase.GATING, Event.GAVE_UP): Phase.DEGRADED,  # a pre-start task failed
+    (Phase.GATING, Event.STOP_REQUESTED): Phase.STOPPING,
+    # the timeout and a gate failing for good may both judge; a second task may fail too
+    (Phase.DEGRADED, Event.STARTUP_TIMED_OUT): Phase.DEGRADED,
+    (Phase.DEGRADED, Event.GAVE_UP): Phase.DEGRADED,
+    (Phase.DEGRADED, Event.STOP_REQUESTED): Phase.STOPPING,
+    (Phase.RUNNING, Event.GAVE_UP): Phase.DEGRADED,  # the restart limit is reached
+    (Phase.RUNNING, Event.STOP_REQUESTED): Phase.STOPPING,
+    (Phase.STOPPING, Event.STOP_REQUESTED): Phase.STOPPING,
+}
+WITH_APP_PROBE: Transitions = {
+    **_START_UP,
+    (Phase.GATING, Event.SPAWNED): Phase.STARTING,
+    (Phase.DEGRADED, Event.SPAWNED): Phase.STARTING,  # the gates passed late
+    (Phase.STARTING, Event.APP_ANSWERED): Phase.RUNNING,
+    (Phase.STARTING, Event.RESPAWNED): Phase.STARTING,
+    (Phase.STARTING, Event.GAVE_UP): Phase.DEGRADED,
+    (Phase.STARTING, Event.STOP_REQUESTED): Phase.STOPPING,
+    (Phase.RUNNING, Event.RESPAWNED): Phase.STARTING,
+    (Phase.STOPPING, Event.APP_ANSWERED): Phase.STOPPING,  # the app still serves while it drains
+}
+WITHOUT_APP_PROBE: Transitions = {
+    **_START_UP,
+    (Phase.GATING, Event.SPAWNED): Phase.RUNNING,
+    (Phase.DEGRADED, Event.SPAWNED): Phase.RUNNING,
+    (Phase.RUNNING, Event.RESPAWNED): Phase.RUNNING,
+}
+
+
+def transitions(*, has_app_probe: bool) -> Transitions:
+    return WITH_APP_PROBE if has_app_probe else WITHOUT_APP_PROBE
+
+
 def advance(phase: Phase, event: Event, *, has_app_probe: bool) -> Phase:
-    """Next phase; an event that means nothing in the current phase leaves it unchanged."""
-    if phase is Phase.STOPPING:
-        return phase
-    if event is Event.STOP_REQUESTED:
-        return Phase.STOPPING
-    if event is Event.STARTUP_TIMED_OUT and phase is Phase.GATING:
-        return Phase.DEGRADED
-    if event is Event.SPAWNED and phase in (Phase.GATING, Phase.DEGRADED):
-        return Phase.STARTING if has_app_probe else Phase.RUNNING
-    if event is Event.APP_ANSWERED and phase is Phase.STARTING:
-        return Phase.RUNNING
-    if event is Event.RESPAWNED and phase in (Phase.STARTING, Phase.RUNNING):
-        return Phase.STARTING if has_app_probe else Phase.RUNNING
-    if event is Event.GAVE_UP:
-        return Phase.DEGRADED
-    return phase
+    """The next phase, by the table; ``IllegalTransition`` for a pair it does not list."""
+    try:
+        return transitions(has_app_probe=has_app_probe)[phase, event]
+    except KeyError:
+        raise IllegalTransition(phase, event, has_app_probe=has_app_probe) from None
 
 
 class ChildStatus(StrEnum):

@@ -36,12 +36,16 @@ Finish = Callable[[int], None]  # end the supervisor with this exit code (the fi
 
 
 class Foreground:
-    """Owners add a process when they spawn it and remove it once they have dealt with its exit
-    (logged it, recorded it), so that whoever waits for an empty foreground sees all of that done."""
+    """The processes a signal goes to, and the one rule of the stop path: a process leaves the
+    foreground only through ``release``, which its owner calls once it has dealt with the exit
+    (logged it, recorded it, ended what it left during a stop) and which records the app's exit
+    code before the process leaves. Whoever waits for an empty foreground therefore finds all of
+    that done, and reads the app's code here instead of computing it a second time."""
 
     def __init__(self) -> None:
         self._processes: dict[int, tuple[Process, bool]] = {}  # pid -> (process, is the app)
         self._emptied: anyio.Event | None = None
+        self._exit_codes: dict[int, int] = {}  # pid -> exit code, for each app released
         # a stop's shared clock, set by stopping and read by whoever ends what a process left:
         # when the stop timeout runs out (one deadline for the app and its leftovers alike), and
         # whether a second stop signal asked for SIGKILL at once
@@ -51,11 +55,19 @@ class Foreground:
     def add(self, process: Process, *, is_app: bool) -> None:
         self._processes[process.pid] = (process, is_app)
 
-    def remove(self, process: Process) -> None:
-        self._processes.pop(process.pid, None)
+    def release(self, process: Process, exit_code: int | None) -> None:
+        """The owner's last word on ``process``: its exit code (None when the owner gave up on it
+        before it exited), recorded first, then the process leaves the foreground."""
+        entry = self._processes.pop(process.pid, None)
+        if entry is not None and entry[1] and exit_code is not None:
+            self._exit_codes[process.pid] = exit_code
         if not self._processes and self._emptied is not None:
             self._emptied.set()
             self._emptied = None
+
+    def exit_code(self, process: Process) -> int | None:
+        """The code the app's owner recorded when it released ``process``; None before that."""
+        return self._exit_codes.get(process.pid)
 
     async def wait_empty(self) -> None:
         while self._processes:

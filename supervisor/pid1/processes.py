@@ -382,7 +382,12 @@ class ProcessTable:
 
 
 def make_current(table: ProcessTable) -> None:
-    """Processes spawned from here (and from tasks started from here) go through ``table``."""
+    """Processes spawned from here (and from tasks started from here) go through ``table``.
+
+    The table reaches its users two ways, on purpose: a ``cmd:`` gate's driver gets only its spec
+    (the driver contract, ``kinds/base.py``), so it finds the table here; the start-up sequence
+    and the app's lifecycle get it passed as their ``Spawner``, so their tests pass a fake. One
+    table either way: ``supervise`` makes current the very table it passes."""
     _current.set(table)
 
 

@@ -31,8 +31,8 @@ SPAWN_RETRY = 1.0  # seconds between tries when spawning failed for want of desc
 
 class Action(Enum):
     RESTART = "restart"
-    EXIT = "exit"  # no restart wanted: exit with the app's code
-    LIMIT_EXIT = "limit-exit"  # the restart limit is reached: exit with the app's code
+    FINISH = "finish"  # no restart wanted: finish with the app's code
+    LIMIT_FINISH = "limit-finish"  # the restart limit is reached: finish with the app's code
     GIVE_UP = "give-up"  # the restart limit is reached: stay up, degraded, not ready
 
 
@@ -71,10 +71,10 @@ class RestartPolicy:
         """What to do now that the app exited with ``code`` (not because it was asked to stop)."""
         wanted = self.mode == "always" or (self.mode == "on-failure" and code != 0)
         if not wanted:
-            return Decision(Action.EXIT)
+            return Decision(Action.FINISH)
         count = self.recent(now)
         if count >= self.limit:
-            return Decision(Action.LIMIT_EXIT if self.on_limit == "exit" else Action.GIVE_UP)
+            return Decision(Action.LIMIT_FINISH if self.on_limit == "exit" else Action.GIVE_UP)
         return Decision(Action.RESTART, self._backoff.delay(count, self._rng), count + 1)
 
     def restarted(self, now: float) -> None:
@@ -119,14 +119,14 @@ class AppLifecycle:
             if code is None or self._stopping():
                 return
             decision = self._policy.after_exit(code, anyio.current_time())
-            if decision.action is Action.LIMIT_EXIT:
+            if decision.action is Action.LIMIT_FINISH:
                 log.error(
                     "restart limit (%d within %s) reached; exiting with the app's %s",
                     self._policy.limit,
                     format_duration(self._policy.window),
                     describe_exit(code),
                 )
-            if decision.action in (Action.EXIT, Action.LIMIT_EXIT):
+            if decision.action in (Action.FINISH, Action.LIMIT_FINISH):
                 self._finish(code)
                 return
             if decision.action is Action.GIVE_UP:
@@ -200,7 +200,7 @@ class AppLifecycle:
             self._tg.start_soon(
                 self._spawner.end_leftovers, child, signal.SIGTERM, self._stop_timeout, fg.hurry, name="app leftovers"
             )
-        self._foreground.remove(child)
+        self._foreground.release(child, code)  # the exit dealt with: only now may a stop end
         return code
 
     async def _probe(self, spec: GateSpec, scope: anyio.CancelScope) -> None:
@@ -208,4 +208,7 @@ class AppLifecycle:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._engine.run_gate, spec, True, name="app probe loop")
                 await self._store.wait_for(lambda snap: self._store.get(spec.name).satisfied)
-                self._store.apply(Event.APP_ANSWERED)
+                # wait_for reaches no await when the probe already passes: an app that exited
+                # before this task first ran must not be reported as answering
+                if not scope.cancel_called:
+                    self._store.apply(Event.APP_ANSWERED)

@@ -66,7 +66,7 @@ class StartupSequence:
         self._foreground = foreground
         self._finish = finish
         self._startup_timeout = startup_timeout
-        self._exit_on_failure = on_startup_timeout == "exit"
+        self._finish_on_failure = on_startup_timeout == "exit"
         self._gave_up = False
 
     def _over(self, snapshot: Snapshot) -> bool:
@@ -89,8 +89,10 @@ class StartupSequence:
     async def _judge_at_timeout(self, scope: anyio.CancelScope) -> None:
         with scope:
             await anyio.sleep(self._startup_timeout)
-            late = late_gates(self._store.snapshot())
-            if late:
+            snap = self._store.snapshot()
+            late = late_gates(snap)
+            # no await between this test and the event: a stop that came first is not judged
+            if late and not self._over(snap):
                 what = f"gates did not pass within {format_duration(self._startup_timeout)}"
                 if self._startup_failed(what, late):
                     self._store.apply(Event.STARTUP_TIMED_OUT)
@@ -120,9 +122,9 @@ class StartupSequence:
             self._store.apply(Event.STARTUP_TIMED_OUT)
 
     def _startup_failed(self, what: str, culprits: tuple[CheckState, ...]) -> bool:
-        """Exit (and return False) or go on degraded (and return True), per ON_STARTUP_TIMEOUT."""
+        """Finish (and return False) or go on degraded (and return True), per ON_STARTUP_TIMEOUT."""
         reasons = "; ".join(f"{c.name}: {c.reason}" for c in culprits)
-        if self._exit_on_failure:
+        if self._finish_on_failure:
             # our words around reasons masked where they were made: shown as they are
             log.error("%s: %s; exiting (SUPERVISOR_ON_STARTUP_TIMEOUT=exit)", logs.Shown(what), logs.Shown(reasons))
             self._finish(exitcodes.UNAVAILABLE)
@@ -159,18 +161,18 @@ class StartupSequence:
         except SpawnError as exc:
             return str(exc), ReasonClass.MISSING if exc.not_found else ReasonClass.ERROR
         self._foreground.add(process, is_app=False)
+        code: int | None = None  # stays None when the task outlives its timeout
         try:
-            with anyio.move_on_after(task.timeout if task.timeout is not None else float("inf")) as scope:
-                returncode = await process.wait()
-            if scope.cancelled_caught:
+            with anyio.move_on_after(task.timeout if task.timeout is not None else float("inf")):
+                code = exitcodes.from_returncode(await process.wait())
+            if code is None:
                 limit = format_duration(task.timeout or 0)
                 log.warning("pre-start task %s still runs after %s: SIGKILL to its process group", task.name, limit)
                 process.kill_group()
                 await process.wait()
                 return f"timed out after {limit}", ReasonClass.TIMEOUT
         finally:
-            self._foreground.remove(process)
-        code = exitcodes.from_returncode(returncode)
+            self._foreground.release(process, code)
         return (None if code == 0 else f"exited with {describe_exit(code)}"), ReasonClass.EXIT_STATUS
 
 

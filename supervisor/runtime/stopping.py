@@ -2,9 +2,22 @@
 
 A stop signal turns readiness off at once (phase ``stopping``), reaches whatever runs in the
 foreground (the app, or the pre-start tasks running now), and ends the supervisor once all of them
-have exited: with the app's own exit code, or 128+N when only tasks ran. Nothing runs: exit at
+have exited: with the app's own exit code, or 128+N when only tasks ran. Nothing runs: finish at
 once. After ``STOP_TIMEOUT`` the process groups still there get SIGKILL; a second stop signal does
 that at once (SIGQUIT excepted: it asks for a quick stop, not a kill).
+
+The signal path, from arrival to exit code:
+
+1. ``SignalInbox``'s handler records the signal (``cli`` installs it at the first instant).
+2. ``ProcessTable.serve``, the inbox's one reader, hands it to ``Stopper.on_signal``.
+3. ``on_signal``: phase ``stopping``; the signal forwarded to the foreground (SIGTERM after the
+   drain delay); the stop timeout armed.
+4. The app exits; SIGCHLD makes ``ProcessTable.reap`` resolve its ``wait()``.
+5. ``AppLifecycle`` logs the exit, ends the app's leftovers within the stop deadline, then
+   ``Foreground.release(app, code)``: the one place the app's exit code is recorded.
+6. ``Stopper._finish_when_gone`` sees the foreground empty and finishes with that code.
+7. ``supervise``'s finish cancels the task group; ``Supervisor.run`` returns the code, after
+   ``ProcessTable.stop_everything``; ``cli`` exits with it.
 """
 
 import signal
@@ -74,7 +87,7 @@ class Stopper:
             log.info("%s received: nothing is running; exiting", name)
             self._finish(exitcodes.from_signal(signum))
             return
-        self._tg.start_soon(self._exit_when_gone, app, signum, name="stop")
+        self._tg.start_soon(self._finish_when_gone, app, signum, name="stop")
         if signum == signal.SIGTERM and self._drain_delay > 0 and app is not None:
             self._store.apply(Event.STOP_REQUESTED)  # readiness off now; the app keeps serving
             log.info(
@@ -112,10 +125,9 @@ class Stopper:
                 )
                 process.kill_group()
 
-    async def _exit_when_gone(self, app: Process | None, signum: int) -> None:
-        """Once the owners have dealt with every exit: the app's code, else 128+N."""
+    async def _finish_when_gone(self, app: Process | None, signum: int) -> None:
+        """Once the owners have released every process: the code the app's owner recorded, else
+        128+N (only tasks ran)."""
         await self._foreground.wait_empty()
-        if app is not None and app.returncode is not None:
-            self._finish(exitcodes.from_returncode(app.returncode))
-        else:
-            self._finish(exitcodes.from_signal(signum))
+        code = None if app is None else self._foreground.exit_code(app)
+        self._finish(exitcodes.from_signal(signum) if code is None else code)

@@ -12,6 +12,7 @@ the app exits for good, or a stop signal ends the run, the task group is cancell
 import os
 import random
 import signal
+from dataclasses import dataclass
 
 import anyio
 import anyio.abc
@@ -51,8 +52,8 @@ def _stop_signal_in(inbox: SignalInbox) -> bool:
     return any(signum in STOP_SIGNALS for signum in inbox.take())
 
 
-class _Exit:
-    """The supervisor's exit code: the first part to decide it wins, and the run ends."""
+class _Finisher:
+    """The supervisor's exit code: the first part to finish decides it, and the run ends."""
 
     def __init__(self, scope: anyio.CancelScope) -> None:
         self._scope = scope
@@ -62,6 +63,21 @@ class _Exit:
         if self.code is None:
             self.code = code
         self._scope.cancel()
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What the task group runs, built whole before any of it starts."""
+
+    stopper: Stopper
+    startup: StartupSequence
+    app: AppLifecycle
+
+
+def _settle_process() -> None:
+    """The process-wide changes a run makes before anything else can observe them."""
+    processes.withhold_app_only_variables()  # before prometheus-client is imported
+    lazyimport.settle()  # what start-up allocated stays: no collection walks it again
 
 
 class Supervisor:
@@ -92,7 +108,7 @@ class Supervisor:
         inbox = SignalInbox() if self._inbox is None else self._inbox
         inbox.install((*HANDLED_SIGNALS, signal.SIGCHLD))
         try:
-            return await self._run(inbox)
+            return await self._serve(inbox)
         except Exception:
             log.critical("internal error; please report it", exc_info=True)
             return exitcodes.INTERNAL_ERROR
@@ -103,12 +119,29 @@ class Supervisor:
             if own_inbox:
                 inbox.close()
 
-    async def _run(self, inbox: SignalInbox) -> int:
-        processes.withhold_app_only_variables()  # before prometheus-client is imported
-        lazyimport.settle()  # what start-up allocated stays: no collection walks it again
+    async def _serve(self, inbox: SignalInbox) -> int:
+        """Build, start, wait: the order of the start is the point (see the module docstring)."""
+        _settle_process()
+        listener = await self._listen()
+        if listener is None:
+            return exitcodes.OS_ERROR
+        table = self.table = self._process_table()
+        async with anyio.create_task_group() as tg:
+            finish = _Finisher(tg.cancel_scope)
+            parts = self._build(tg, table, finish)
+            # the inbox's one reader: reaps on SIGCHLD, acts on every other signal, early ones first
+            await tg.start(table.serve, inbox, parts.stopper.on_signal, name="signals and reaper")
+            tg.start_soon(self.server.serve, listener, name="health server")
+            self._announce(table)
+            tg.start_soon(self._load_metrics, name="metrics")
+            tg.start_soon(self.engine.run, self.config.gates, True, name="gate engine")
+            tg.start_soon(self._main, parts.startup, parts.app, name="main")
+        return exitcodes.INTERNAL_ERROR if finish.code is None else finish.code
+
+    async def _listen(self) -> anyio.abc.Listener[anyio.abc.SocketStream] | None:
         s = self.config.settings
         try:
-            listener = await open_listener(s.health_host, s.health_port)
+            return await open_listener(s.health_host, s.health_port)
         except OSError as exc:
             log.error(
                 "cannot listen on %s:%s: %s; set SUPERVISOR_HEALTH_HOST / SUPERVISOR_HEALTH_PORT to a free address",
@@ -116,59 +149,57 @@ class Supervisor:
                 s.health_port,
                 exc.strerror or exc,
             )
-            return exitcodes.OS_ERROR
-        adopt = processes.should_adopt_orphans(s.subreaper)
-        table = self.table = ProcessTable(adopt_orphans=adopt, child_nofile=self._child_nofile)
-        processes.make_current(table)  # tasks started below inherit it
-        async with anyio.create_task_group() as tg:
-            finish = _Exit(tg.cancel_scope)
-            foreground = Foreground()
-            stopper = Stopper(
-                self.store,
-                foreground,
-                tg,
-                finish,
-                app_argv=self.config.command,
-                drain_delay=s.drain_delay,
-                stop_timeout=s.stop_timeout,
-            )
-            # the inbox's one reader: reaps on SIGCHLD, acts on every other signal, early ones first
-            await tg.start(table.serve, inbox, stopper.on_signal, name="signals and reaper")
-            tg.start_soon(self.server.serve, listener, name="health server")
-            self._announce(table)
-            tg.start_soon(self._load_metrics, name="metrics")
-            tg.start_soon(self.engine.run, self.config.gates, True, name="gate engine")
-            startup = StartupSequence(
-                store=self.store,
-                tasks=self.config.prestart,
-                spawner=table,
-                foreground=foreground,
-                finish=finish,
-                startup_timeout=s.startup_timeout,
-                on_startup_timeout=s.on_startup_timeout,
-            )
-            policy = RestartPolicy(
-                s.restart,
-                limit=s.restart_limit,
-                window=s.restart_window,
-                on_limit=s.on_restart_limit,
-                backoff=self.backoff,
-                rng=random.Random(),
-            )
-            app = AppLifecycle(
-                self.config.command,
-                store=self.store,
-                spawner=table,
-                foreground=foreground,
-                policy=policy,
-                engine=self.engine,
-                app_probe=self.config.app_probe,
-                tg=tg,
-                finish=finish,
-                stop_timeout=s.stop_timeout,
-            )
-            tg.start_soon(self._main, startup, app, name="main")
-        return exitcodes.INTERNAL_ERROR if finish.code is None else finish.code
+            return None
+
+    def _process_table(self) -> ProcessTable:
+        """The table, current from here on: ``cmd:`` gates find it through ``processes.current``
+        (a driver gets only its spec), the policies get it passed (so tests pass a fake)."""
+        adopt = processes.should_adopt_orphans(self.config.settings.subreaper)
+        table = ProcessTable(adopt_orphans=adopt, child_nofile=self._child_nofile)
+        processes.make_current(table)  # tasks started after this inherit it
+        return table
+
+    def _build(self, tg: anyio.abc.TaskGroup, table: ProcessTable, finish: _Finisher) -> _Parts:
+        s, foreground = self.config.settings, Foreground()
+        stopper = Stopper(
+            self.store,
+            foreground,
+            tg,
+            finish,
+            app_argv=self.config.command,
+            drain_delay=s.drain_delay,
+            stop_timeout=s.stop_timeout,
+        )
+        startup = StartupSequence(
+            store=self.store,
+            tasks=self.config.prestart,
+            spawner=table,
+            foreground=foreground,
+            finish=finish,
+            startup_timeout=s.startup_timeout,
+            on_startup_timeout=s.on_startup_timeout,
+        )
+        policy = RestartPolicy(
+            s.restart,
+            limit=s.restart_limit,
+            window=s.restart_window,
+            on_limit=s.on_restart_limit,
+            backoff=self.backoff,
+            rng=random.Random(),
+        )
+        app = AppLifecycle(
+            self.config.command,
+            store=self.store,
+            spawner=table,
+            foreground=foreground,
+            policy=policy,
+            engine=self.engine,
+            app_probe=self.config.app_probe,
+            tg=tg,
+            finish=finish,
+            stop_timeout=s.stop_timeout,
+        )
+        return _Parts(stopper, startup, app)
 
     @staticmethod
     async def _main(startup: StartupSequence, app: AppLifecycle) -> None:

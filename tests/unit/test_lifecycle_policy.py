@@ -32,8 +32,8 @@ def policy(mode: str = "on-failure", *, limit: int = 2, window: float = 10.0, on
 
 class TestRestartPolicy:
     def test_never_and_clean_exits_on_failure_exit(self) -> None:
-        assert policy("never").after_exit(1, 0.0).action is Action.EXIT
-        assert policy("on-failure").after_exit(0, 0.0).action is Action.EXIT
+        assert policy("never").after_exit(1, 0.0).action is Action.FINISH
+        assert policy("on-failure").after_exit(0, 0.0).action is Action.FINISH
         assert policy("always").after_exit(0, 0.0).action is Action.RESTART
 
     def test_the_limit_counts_restarts_within_the_window_only(self) -> None:
@@ -42,7 +42,7 @@ class TestRestartPolicy:
             decision = p.after_exit(1, t)
             assert decision.action is Action.RESTART
             p.restarted(t)
-        assert p.after_exit(1, 2.0).action is Action.LIMIT_EXIT
+        assert p.after_exit(1, 2.0).action is Action.LIMIT_FINISH
         assert p.recent(10.5) == 1  # the restart at 0.0 has left the window
         decision = p.after_exit(1, 11.5)  # both have: a stable app starts afresh
         assert decision.action is Action.RESTART and decision.attempt == 1
@@ -88,12 +88,12 @@ async def test_a_stop_with_only_tasks_running_forwards_to_each_and_exits_128_plu
         assert store.phase is Phase.STOPPING
         assert a.signals == [signal.SIGTERM] and b.signals == [signal.SIGTERM]  # no drain: not the app
         a.exit(-15)
-        foreground.remove(a)
+        foreground.release(a, 143)
         await anyio.sleep(0.01)  # pacing: time for a wrong exit to happen
         assert codes == []  # b still runs
         stopper.on_signal(signal.SIGINT)  # a second stop signal kills what is left
         assert b.signals[-1] == signal.SIGKILL
-        foreground.remove(b)
+        foreground.release(b, 137)
         await eventually(lambda: codes)
         tg.cancel_scope.cancel()
     assert codes == [143]
@@ -120,5 +120,22 @@ async def test_sigterm_drains_the_app_before_forwarding() -> None:
         assert store.phase is Phase.STOPPING and app.signals == []  # readiness off, the app still serves
         await eventually(lambda: app.signals)
         app.exit(0)
-        foreground.remove(app)
+        foreground.release(app, 0)
     assert app.signals == [signal.SIGTERM] and codes == [0]  # the app's own exit code
+
+
+async def test_a_stop_finishes_with_the_code_the_apps_owner_recorded_and_only_once_it_is_released() -> None:
+    store = StateStore([])
+    table, foreground, codes = FakeTable(), Foreground(), list[int]()
+    async with anyio.create_task_group() as tg:
+        stopper = Stopper(store, foreground, tg, codes.append, app_argv=("app",), drain_delay=0, stop_timeout=5)
+        app = table.spawn(["app"])
+        foreground.add(app, is_app=True)
+        stopper.on_signal(signal.SIGINT)
+        app.exit(-signal.SIGINT)
+        await anyio.sleep(0.01)  # pacing: time for a wrong, early finish to happen
+        assert codes == []  # exited, but its owner has not dealt with the exit yet
+        assert foreground.exit_code(app) is None
+        foreground.release(app, 3)  # what the owner recorded is the code, not a second reading
+        await eventually(lambda: codes)
+    assert codes == [3] and foreground.exit_code(app) == 3

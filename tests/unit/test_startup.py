@@ -214,3 +214,16 @@ def test_a_non_critical_gate_nothing_waits_for_is_never_late() -> None:
     w.fails("mail")
     w.fails("db")
     assert [g.name for g in late_gates(w.store.snapshot())] == ["db"]
+
+
+@pytest.mark.parametrize("on_startup_timeout", ["exit", "degraded"])
+async def test_a_startup_timeout_that_falls_after_a_stop_judges_nothing(on_startup_timeout: str) -> None:
+    """The timeout's sleep may end in the same loop turn as the stop, before the start-up sees it:
+    it must neither finish with 69 nor send an event the stopping phase refuses."""
+    from supervisor.core.readiness import Event
+
+    w = World([gate("db")], (), startup_timeout=0.0, on_startup_timeout=on_startup_timeout)
+    w.fails("db")
+    w.store.apply(Event.STOP_REQUESTED)
+    await w.sequence._judge_at_timeout(anyio.CancelScope())
+    assert w.exit_codes == [] and w.store.phase is Phase.STOPPING
