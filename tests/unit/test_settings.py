@@ -244,3 +244,37 @@ def test_every_flag_names_its_variable_and_the_default_settings_has() -> None:
             continue  # no default value: the help says what happens instead
         value = format_duration(field.default) if field.annotation is float else str(field.default)
         assert default == value, name
+
+
+def test_gates_and_tasks_are_gathered_alike(tmp_path: Path) -> None:
+    """One gatherer for both families: a name spelled twice, in the file or in the environment,
+    is one line naming both spellings, and an entry without its main field names the entry."""
+    f = tmp_path / "c.toml"
+    f.write_text(
+        '[gates.DB]\nurl = "tcp://a:1"\n[gates.db]\nurl = "tcp://b:1"\n[gates.empty]\n'
+        '[prestart]\nM = "true"\nm = "true"\n'
+    )
+    lines = problems(environ={"SUPERVISOR_PRESTART_X": "true", "SUPERVISOR_PRESTART_x": "false"}, config_file=str(f))
+    assert f"{f}: [gates.db] and {f}: [gates.DB] name the same gate (names are not case-sensitive); keep one" in lines
+    assert f"{f}: [prestart] m and {f}: [prestart] M name the same pre-start task" in "\n".join(lines)
+    assert any(line.startswith(f"{f}: [gates.empty] is set but the gate has no URL") for line in lines)
+    assert (
+        "SUPERVISOR_PRESTART_X and SUPERVISOR_PRESTART_x set the same pre-start task setting "
+        "(variable names are not case-sensitive here); keep one"
+    ) in lines
+
+
+def test_the_config_carries_the_secrets_it_registered() -> None:
+    c = load_config(environ={"SUPERVISOR_GATE_DB": "postgres://u:hunter22@db/x"})
+    assert c.secrets == ("hunter22",)
+    assert "hunter22" not in repr(c)
+
+
+def test_no_toml_parser_is_imported_without_a_file() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; from supervisor.config.settings import load_config; load_config(environ={}); "
+    code += "print('tomllib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
