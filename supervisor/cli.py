@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import types
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -200,11 +201,27 @@ def entry() -> NoReturn:
     if sys.argv[1:2] == ["run"]:  # `run` is the only way to start the supervisor itself
         _catch_signals()  # as early as it can be: PID 1 drops a signal it has no handler for
     logging.raiseExceptions = False  # a full stderr must not turn each log line into a traceback
+    _without_pydantic_plugins()
     try:
         code = main(standalone=True)
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     exit_process(code)
+
+
+def _without_pydantic_plugins() -> None:
+    """pydantic looks for plugins in every installed package's metadata when it builds its first
+    model: importing ``importlib.metadata`` and scanning the environment cost about 20 ms of CPU
+    at every start of a container (more than Python's own start-up). The supervisor's models use
+    no plugin, so in its own process (never in a caller's: this is the console script only) the
+    loader is replaced by one that finds none, as ``PYDANTIC_DISABLE_PLUGINS=__all__`` would
+    decide after the import. tests/unit/test_startup_cost.py notices when pydantic stops
+    loading plugins from this module."""
+    if "pydantic.plugin._loader" in sys.modules:
+        return
+    loader = types.ModuleType("pydantic.plugin._loader")
+    loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
+    sys.modules[loader.__name__] = loader
 
 
 def main(argv: Sequence[str] | None = None, *, standalone: bool = False) -> int:
