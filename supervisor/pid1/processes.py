@@ -20,7 +20,7 @@ import resource
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import IO, Any
 
@@ -30,6 +30,7 @@ import anyio.lowlevel
 
 from supervisor import logs
 from supervisor.core.redaction import redact_text
+from supervisor.pid1 import sessions
 from supervisor.pid1.foreground import Process
 from supervisor.pid1.signals import SignalInbox
 
@@ -130,58 +131,6 @@ class ManagedProcess:
         self.signal_group(signal.SIGKILL)
 
 
-def _group_exists(pgid: int) -> bool:
-    """The kernel's word alone (zombies count): the fallback when ``/proc`` cannot be read."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # a member we may not signal (setuid): there, but out of our reach
-        return True
-    return True
-
-
-def session_members(sessions: Collection[int]) -> dict[int, list[int]] | None:
-    """The live processes (zombies left out) of each of ``sessions``, from one pass over ``/proc``;
-    None when ``/proc`` cannot be read (out of descriptors, say).
-
-    By session, not by process group: a process that moved to a group of its own with
-    ``setpgid`` is still in the app's session, and only ``setsid`` takes it out of reach. Zombies
-    are left out because they only wait for whoever reaps them (us as PID 1, or an init that may
-    take its time), and one pass serves every session, so the cost does not grow with their number.
-    """
-    found: dict[int, list[int]] = {sid: [] for sid in sessions}
-    me = os.getpid()
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return None
-    for entry in entries:
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                fields = f.read().rpartition(b")")[2].split()
-        except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
-            continue
-        except OSError:
-            return None
-        if len(fields) > 3 and fields[0] != b"Z":
-            members = found.get(int(fields[3]))
-            if members is not None:
-                members.append(int(entry))
-    return found
-
-
-def _signal_session(sid: int, members: Sequence[int], signum: int) -> None:
-    """``signum`` to the session's own group, and to each member found in another group."""
-    with contextlib.suppress(OSError):
-        os.killpg(sid, signum)
-    for pid in members:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signum)
-
-
 def _give_back_nofile(soft: int) -> Callable[[], None]:
     """Between fork and exec (``preexec_fn``): the child's soft descriptor limit back to what the
     supervisor was started with. Only the soft limit, under whatever hard limit holds now (one
@@ -280,28 +229,28 @@ class ProcessTable:
         to wait for: the session is looked at every ``GROUP_POLL`` seconds until it is empty.
         """
         sid = process.pid
-        live = self._live_sessions([sid])
+        live = sessions.live([sid])
         if not live:
             self._sessions.discard(sid)
             return None
         members = live[sid]
         count = f"{len(members)} process(es)" if members else "processes"  # none: /proc was unreadable
         log.warning("pid %d exited but left %s in its session: %s to them", sid, count, signal.Signals(signum).name)
-        _signal_session(sid, members, signum)
+        sessions.signal(sid, members, signum)
         with anyio.move_on_after(timeout):
-            while sid in self._live_sessions([sid]):
+            while sid in sessions.live([sid]):
                 if hurry is not None and hurry.is_set():
                     break
                 await anyio.sleep(GROUP_POLL)
             else:
                 self._sessions.discard(sid)
                 return signum
-        live = self._live_sessions([sid])
+        live = sessions.live([sid])
         self._sessions.discard(sid)  # empty now, or SIGKILL below, which cannot be ignored
         if not live:
             return signum
         log.warning("what pid %d left in its session is still there: SIGKILL", sid)
-        _signal_session(sid, live[sid], signal.SIGKILL)
+        sessions.signal(sid, live[sid], signal.SIGKILL)
         return signal.SIGKILL
 
     def stop_everything(self, timeout: float, stop_now: Callable[[], bool] = lambda: False) -> None:
@@ -311,29 +260,20 @@ class ProcessTable:
         second stop signal). Synchronous on purpose: it must work when the event loop itself has
         failed. One pass over ``/proc`` per look, whatever the number of sessions."""
         self.reap()  # exited gate commands are zombies until then: nothing to stop there
-        live = self._live_sessions(self._sessions | set(self._managed))
+        live = sessions.live(self._sessions | set(self._managed))
         if not live:
             return
         log.warning("stopping %d process session(s) left running: SIGTERM, SIGKILL after %gs", len(live), timeout)
         for sid, members in live.items():
-            _signal_session(sid, members, signal.SIGTERM)
+            sessions.signal(sid, members, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while live and time.monotonic() < deadline and not stop_now():
             time.sleep(GROUP_POLL)
             self.reap()
-            live = self._live_sessions(live)
-        for sid, members in self._live_sessions(live).items():
-            _signal_session(sid, members, signal.SIGKILL)
+            live = sessions.live(live)
+        for sid, members in sessions.live(live).items():
+            sessions.signal(sid, members, signal.SIGKILL)
         self.reap()
-
-    @staticmethod
-    def _live_sessions(sessions: Collection[int]) -> dict[int, list[int]]:
-        """The sessions that still have live members, with them; where ``/proc`` cannot be read,
-        those whose own group still exists (the kernel's word, zombies counted), members unknown."""
-        members = session_members(sessions)
-        if members is None:  # /proc unreadable: the sessions' own groups, by the kernel's word
-            return {sid: [] for sid in sessions if _group_exists(sid)}
-        return {sid: found for sid, found in members.items() if found}
 
     def reap(self) -> None:
         """Collect every exited child now; deliver managed ones, discard orphans."""
@@ -381,39 +321,26 @@ class ProcessTable:
                     other(signum)
 
 
-def make_current(table: ProcessTable) -> None:
-    """Processes spawned from here (and from tasks started from here) go through ``table``.
+@contextlib.contextmanager
+def installed(table: ProcessTable) -> Iterator[ProcessTable]:
+    """Processes spawned from inside (and from tasks started inside) go through ``table``.
 
-    The table reaches its users two ways, on purpose: a ``cmd:`` gate's driver gets only its spec
-    (the driver contract, ``kinds/base.py``), so it finds the table here; the start-up sequence
-    and the app's lifecycle get it passed as their ``Spawner``, so their tests pass a fake. One
-    table either way: ``supervise`` makes current the very table it passes."""
-    _current.set(table)
+    A ``cmd:`` gate's driver gets only its spec (the driver contract, ``kinds/base.py``), so it
+    finds the table here (``current``); the start-up sequence and the app's lifecycle get the
+    same table passed as their ``Spawner``, so their tests pass a fake. ``run`` and the one-shot
+    commands (``runtime/verdict``) install their table this one way."""
+    token = _current.set(table)
+    try:
+        yield table
+    finally:
+        _current.reset(token)
 
 
 def current() -> ProcessTable:
     table = _current.get()
     if table is None:
-        raise RuntimeError("no process table: run inside processes.managed()")
+        raise RuntimeError("no process table: spawn inside processes.installed()")
     return table
-
-
-@contextlib.asynccontextmanager
-async def managed(
-    *, adopt_orphans: bool, inbox: SignalInbox, other: Callable[[int], None]
-) -> AsyncIterator[ProcessTable]:
-    """A process table reading ``inbox`` (``serve``), current for every task started inside."""
-    table = ProcessTable(adopt_orphans=adopt_orphans)
-    token = _current.set(table)
-    try:
-        async with anyio.create_task_group() as tg:
-            await tg.start(table.serve, inbox, other)
-            try:
-                yield table
-            finally:
-                tg.cancel_scope.cancel()
-    finally:
-        _current.reset(token)
 
 
 def should_adopt_orphans(subreaper_setting: bool) -> bool:

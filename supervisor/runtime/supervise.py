@@ -126,16 +126,17 @@ class Supervisor:
         if listener is None:
             return exitcodes.OS_ERROR
         table = self.table = self._process_table()
-        async with anyio.create_task_group() as tg:
-            finish = _Finisher(tg.cancel_scope)
-            parts = self._build(tg, table, finish)
-            # the inbox's one reader: reaps on SIGCHLD, acts on every other signal, early ones first
-            await tg.start(table.serve, inbox, parts.stopper.on_signal, name="signals and reaper")
-            tg.start_soon(self.server.serve, listener, name="health server")
-            self._announce(table)
-            tg.start_soon(self._load_metrics, name="metrics")
-            tg.start_soon(self.engine.run, self.config.gates, True, name="gate engine")
-            tg.start_soon(self._main, parts.startup, parts.app, name="main")
+        with processes.installed(table):
+            async with anyio.create_task_group() as tg:
+                finish = _Finisher(tg.cancel_scope)
+                parts = self._build(tg, table, finish)
+                # the inbox's one reader: reaps on SIGCHLD, acts on every other signal, early ones first
+                await tg.start(table.serve, inbox, parts.stopper.on_signal, name="signals and reaper")
+                tg.start_soon(self.server.serve, listener, name="health server")
+                self._announce(table)
+                tg.start_soon(self._load_metrics, name="metrics")
+                tg.start_soon(self.engine.run, self.config.gates, True, name="gate engine")
+                tg.start_soon(self._main, parts.startup, parts.app, name="main")
         return exitcodes.INTERNAL_ERROR if finish.code is None else finish.code
 
     async def _listen(self) -> anyio.abc.Listener[anyio.abc.SocketStream] | None:
@@ -152,11 +153,9 @@ class Supervisor:
             return None
 
     def _process_table(self) -> ProcessTable:
-        """The table, current from here on: ``cmd:`` gates find it through ``processes.current``
-        (a driver gets only its spec), the policies get it passed (so tests pass a fake)."""
+        """The table that every process of this run goes through (``processes.installed``)."""
         adopt = processes.should_adopt_orphans(self.config.settings.subreaper)
         table = ProcessTable(adopt_orphans=adopt, child_nofile=self._child_nofile)
-        processes.make_current(table)  # tasks started after this inherit it
         return table
 
     def _build(self, tg: anyio.abc.TaskGroup, table: ProcessTable, finish: _Finisher) -> _Parts:

@@ -38,15 +38,15 @@ async def run_to_verdict(
 
     try:
         with scope:
-            async with (
-                processes.managed(adopt_orphans=adopt_orphans, inbox=inbox, other=stop_on_signal),
-                anyio.create_task_group() as tg,
-            ):
-                tg.start_soon(engine.run, gates, False)
-                with anyio.move_on_after(deadline):
-                    while not done(store.snapshot()):
-                        await store.wait_changed()
-                tg.cancel_scope.cancel()
+            table = processes.ProcessTable(adopt_orphans=adopt_orphans)
+            with processes.installed(table):
+                async with anyio.create_task_group() as tg:
+                    await tg.start(table.serve, inbox, stop_on_signal)
+                    tg.start_soon(engine.run, gates, False)
+                    with anyio.move_on_after(deadline):
+                        while not done(store.snapshot()):
+                            await store.wait_changed()
+                    tg.cancel_scope.cancel()
     finally:
         inbox.close()
     return stopped_by
