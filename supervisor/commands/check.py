@@ -26,7 +26,7 @@ from supervisor.runtime.state import StateStore
 from supervisor.runtime.verdict import run_to_verdict
 
 
-def _done(snapshot: Snapshot) -> bool:
+def _settled(snapshot: Snapshot) -> bool:
     """Every gate passed, or had its say: a non-critical one an attempt, a final failure its one."""
     return all(g.satisfied or g.final or (not g.critical and g.attempts > 0) for g in snapshot.gates)
 
@@ -37,7 +37,7 @@ async def run_checks(config: Config, gates: tuple[GateSpec, ...]) -> tuple[Snaps
     store = StateStore.of_gates(gates)
     engine = GateEngine(store, Backoff(s.backoff_initial, s.backoff_max), s.check_interval)
     adopt = processes.should_adopt_orphans(s.subreaper)
-    stopped_by = await run_to_verdict(store, engine, gates, _done, s.startup_timeout, adopt_orphans=adopt)
+    stopped_by = await run_to_verdict(store, engine, gates, _settled, s.startup_timeout, adopt_orphans=adopt)
     return store.snapshot(), stopped_by
 
 

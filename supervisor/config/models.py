@@ -91,6 +91,14 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.problems))
 
 
+# The choices of the settings that the runtime acts on, one type from the model to the code that
+# reads them (mypy then refuses a comparison with a word that is not one of them)
+OnStartupTimeout = Literal["degraded", "exit"]
+RestartMode = Literal["never", "on-failure", "always"]
+OnRestartLimit = Literal["exit", "degraded"]
+HealthReasons = Literal["all", "loopback"]
+
+
 class Settings(BaseModel):
     """The supervisor's scalar settings; each field is ``SUPERVISOR_<FIELD>`` in the environment."""
 
@@ -111,14 +119,14 @@ class Settings(BaseModel):
         description="open health connections kept at most; the oldest idle one is dropped",
     )
     health_idle_timeout: Duration = Field(5.0, description="an idle or slow health connection is closed after this")
-    health_reasons: Literal["all", "loopback"] = Field(
+    health_reasons: HealthReasons = Field(
         "all",
         description="who is told why checks fail: `all` callers, or `loopback` ones only (others read "
         "`reason withheld`, as from the Kubernetes API server)",
     )
     command: str | None = Field(None, description="command to spawn when none follows `--`; split like a shell")
     startup_timeout: Duration = Field(60.0, description="how long the gates may take before the startup verdict")
-    on_startup_timeout: Literal["degraded", "exit"] = Field(
+    on_startup_timeout: OnStartupTimeout = Field(
         "degraded", description="`degraded`: stay up, not ready, keep retrying; `exit`: exit 69"
     )
     backoff_initial: Duration = Field(0.1, description="first retry delay")
@@ -128,7 +136,7 @@ class Settings(BaseModel):
     drain_delay: DurationOrZero = Field(
         0.0, description="after SIGTERM, readiness is off at once but the app keeps serving this long"
     )
-    restart: Literal["never", "on-failure", "always"] = Field(
+    restart: RestartMode = Field(
         "never", description="restart the app when it exits: never, on-failure (non-zero exit) or always"
     )
     restart_limit: WholeNumber = Field(
@@ -139,7 +147,7 @@ class Settings(BaseModel):
         description="restarts older than this no longer count against RESTART_LIMIT: an app that ran "
         "this long without one starts with a fresh count",
     )
-    on_restart_limit: Literal["exit", "degraded"] = Field(
+    on_restart_limit: OnRestartLimit = Field(
         "exit", description="`exit` with the app's last code, or `degraded`: stay up, not ready"
     )
     subreaper: Boolean = Field(

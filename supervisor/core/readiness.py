@@ -149,7 +149,10 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
-class Check:
+class Finding:
+    """What a verdict says of one check (gate, task, app probe) or of the app process: a
+    check's whole state is a ``CheckState``; this is the part that readiness reads."""
+
     name: str
     ok: bool
     critical: bool
@@ -160,30 +163,30 @@ class Check:
 @dataclass(frozen=True)
 class Verdict:
     ready: bool
-    checks: tuple[Check, ...] = field(default_factory=tuple)
+    checks: tuple[Finding, ...] = field(default_factory=tuple)
 
     @property
-    def failing(self) -> tuple[Check, ...]:
+    def failing(self) -> tuple[Finding, ...]:
         return tuple(c for c in self.checks if not c.ok)
 
 
-def state_check(state: CheckState) -> Check:
+def finding_of(state: CheckState) -> Finding:
     if state.status is Status.SKIPPED:
-        return Check(state.name, True, state.critical, skipped=state.skipped_because)
+        return Finding(state.name, True, state.critical, skipped=state.skipped_because)
     ok = state.status is Status.PASS
-    return Check(state.name, ok, state.critical, None if ok else state.reason)
+    return Finding(state.name, ok, state.critical, None if ok else state.reason)
 
 
-def process_check(snapshot: Snapshot) -> Check:
+def process_finding(snapshot: Snapshot) -> Finding:
     child, phase = snapshot.child, snapshot.phase
     if phase is Phase.STOPPING:
-        return Check(APP_PROCESS, False, True, "the supervisor is stopping")
+        return Finding(APP_PROCESS, False, True, "the supervisor is stopping")
     if child.status is ChildStatus.RUNNING:
-        return Check(APP_PROCESS, True, True)
+        return Finding(APP_PROCESS, True, True)
     if child.status is ChildStatus.EXITED:
         note = f"; {child.note}" if child.note else ""
-        return Check(APP_PROCESS, False, True, f"the app exited with {describe_exit(child.exit_code)}{note}")
-    return Check(APP_PROCESS, False, True, f"not started yet: phase {phase}")
+        return Finding(APP_PROCESS, False, True, f"the app exited with {describe_exit(child.exit_code)}{note}")
+    return Finding(APP_PROCESS, False, True, f"not started yet: phase {phase}")
 
 
 def decide(snapshot: Snapshot, exclude: Iterable[str] = ()) -> Verdict:
@@ -193,17 +196,17 @@ def decide(snapshot: Snapshot, exclude: Iterable[str] = ()) -> Verdict:
     and before the app probe, the order in which a reader follows the start-up.
     """
     excluded = set(exclude)
-    checks = [state_check(c) for c in snapshot.checks if c.role is not Role.APP_PROBE and c.name not in excluded]
+    checks = [finding_of(c) for c in snapshot.checks if c.role is not Role.APP_PROBE and c.name not in excluded]
     if APP_PROCESS not in excluded:
-        checks.append(process_check(snapshot))
-    checks += [state_check(c) for c in snapshot.of_role(Role.APP_PROBE) if c.name not in excluded]
+        checks.append(process_finding(snapshot))
+    checks += [finding_of(c) for c in snapshot.of_role(Role.APP_PROBE) if c.name not in excluded]
     ready = snapshot.phase is not Phase.STOPPING and all(c.ok for c in checks if c.critical)
     return Verdict(ready, tuple(checks))
 
 
 def is_ready(snapshot: Snapshot) -> bool:
     """``decide(snapshot).ready``, without building the verdict: the store and the metrics ask
-    this on every state change, and building hundreds of ``Check`` objects for one boolean made
+    this on every state change, and building hundreds of ``Finding`` objects for one boolean made
     each change linear in the number of checks. ``tests/unit/test_readiness.py`` holds the two
     equal over generated snapshots."""
     if snapshot.phase is Phase.STOPPING or snapshot.child.status is not ChildStatus.RUNNING:

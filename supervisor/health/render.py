@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from supervisor.core.checks import CheckState, Status
-from supervisor.core.readiness import Check, ChildStatus, Snapshot, Timeline, Verdict
+from supervisor.core.readiness import ChildStatus, Finding, Snapshot, Timeline, Verdict
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -17,7 +17,7 @@ def _iso(epoch: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1000):03d}Z"
 
 
-def check_line(check: Check) -> str:
+def check_line(check: Finding) -> str:
     if check.skipped:
         return f"[+]{check.name} skipped: {check.skipped}"
     if check.ok:
@@ -108,7 +108,7 @@ def health_json(snapshot: Snapshot, verdict: Verdict) -> dict[str, Any]:
 WITHHELD = "reason withheld"  # what the Kubernetes API server answers callers it does not trust
 
 
-def withheld_check(check: Check) -> Check:
+def withheld_check(check: Finding) -> Finding:
     """The same check, with no reason said: that it fails, not why."""
     return replace(check, reason=None if check.ok else WITHHELD, skipped=WITHHELD if check.skipped else None)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote
 
 from supervisor.core.checks import APP_PROCESS
-from supervisor.core.readiness import Snapshot, decide, process_check, state_check
+from supervisor.core.readiness import Snapshot, decide, finding_of, process_finding
 from supervisor.core.redaction import shorten
 from supervisor.health import render
 
@@ -118,9 +118,9 @@ def _readyz(snapshot: Snapshot, query: dict[str, list[str]], accept: str, withho
 def _one_check(snapshot: Snapshot, name: str, query: dict[str, list[str]], accept: str, withhold: bool) -> Response:
     state = snapshot.check(name)
     if state is not None:
-        check = state_check(state)
+        check = finding_of(state)
     elif name == APP_PROCESS:
-        check = process_check(snapshot)
+        check = process_finding(snapshot)
     else:
         return _text(404, f"no check named {name!r}\n")
     status = 200 if check.ok else 503

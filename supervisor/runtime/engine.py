@@ -30,10 +30,11 @@ from supervisor.runtime.state import StateStore
 
 log = logs.get("gates")
 
-Check = Callable[[GateSpec], Awaitable[str | None]]
+# one attempt at a gate: a driver's ``check`` (the contract in kinds/base.py)
+Attempt = Callable[[GateSpec], Awaitable[str | None]]
 
 
-async def load_driver(kind: str) -> Check:
+async def load_driver(kind: str) -> Attempt:
     """A light driver is imported at once; one that loads psycopg or redis-py (70 ms or so) in a
     worker thread, since on the event loop it would stall /healthz."""
     name = registry.driver_module(kind)
@@ -41,7 +42,7 @@ async def load_driver(kind: str) -> Check:
         module = importlib.import_module(name)
     else:
         module = await lazyimport.import_retrying(name, f"{kind} gates")
-    check: Check = module.check
+    check: Attempt = module.check
     return check
 
 
@@ -77,7 +78,7 @@ class GateEngine:
         if self._unloaded == 0 and self._loaded is not None:
             self._loaded.set()
 
-    async def attempt(self, spec: GateSpec, check: Check) -> bool:
+    async def attempt(self, spec: GateSpec, check: Attempt) -> bool:
         """One bounded attempt; its outcome goes to the store. True when it passed."""
         state = self._store.get(spec.name)
         if state.started is None:

@@ -16,6 +16,7 @@ import anyio.abc
 
 from supervisor import exitcodes, gunicorn, logs
 from supervisor.config.gatespec import GateSpec
+from supervisor.config.models import OnRestartLimit, RestartMode
 from supervisor.core.backoff import Backoff
 from supervisor.core.checks import Role
 from supervisor.core.durations import format_duration
@@ -46,11 +47,11 @@ class Decision:
 class RestartPolicy:
     def __init__(
         self,
-        mode: str,
+        mode: RestartMode,
         *,
         limit: int,
         window: float,
-        on_limit: str,
+        on_limit: OnRestartLimit,
         backoff: Backoff,
         rng: random.Random | None = None,
     ) -> None:

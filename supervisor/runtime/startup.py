@@ -19,6 +19,7 @@ import subprocess
 import anyio
 
 from supervisor import exitcodes, logs
+from supervisor.config.models import OnStartupTimeout
 from supervisor.config.settings import PrestartTask
 from supervisor.core import progress
 from supervisor.core.checks import CheckState, Role, Status, record_failure, record_start, record_success
@@ -58,7 +59,7 @@ class StartupSequence:
         foreground: Foreground,
         finish: Finish,
         startup_timeout: float,
-        on_startup_timeout: str,
+        on_startup_timeout: OnStartupTimeout,
     ) -> None:
         self._store = store
         self._tasks = tasks

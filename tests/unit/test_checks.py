@@ -1,9 +1,8 @@
-from supervisor.core.checks import CheckState as GateState
-from supervisor.core.checks import Status, record_failure, record_success
+from supervisor.core.checks import CheckState, Status, record_failure, record_success
 
 
-def gate(**kw: object) -> GateState:
-    return GateState(name="db", kind="postgresql", target="postgresql://db", **kw)  # type: ignore[arg-type]
+def gate(**kw: object) -> CheckState:
+    return CheckState(name="db", kind="postgresql", target="postgresql://db", **kw)  # type: ignore[arg-type]
 
 
 def test_new_gate_is_pending_and_holds_readiness() -> None:

@@ -9,8 +9,7 @@ import pytest
 from supervisor.commands import client
 from supervisor.commands import wait as waitcmd
 from supervisor.core import addresses
-from supervisor.core.checks import APP_PROBE, Role, record_failure, record_success
-from supervisor.core.checks import CheckState as GateState
+from supervisor.core.checks import APP_PROBE, CheckState, Role, record_failure, record_success
 from supervisor.core.readiness import ChildInfo, ChildStatus, Phase, Snapshot
 from supervisor.health.routes import METRICS_TYPES, READYZ_TYPES, negotiate, respond
 from supervisor.runtime import observers
@@ -19,7 +18,7 @@ RUNNING = ChildInfo(ChildStatus.RUNNING, pid=42)
 
 
 def snap() -> Snapshot:
-    db = record_success(GateState("db", "postgresql", "postgresql://u:***@db/app"), now=1000.0, duration=0.01)
+    db = record_success(CheckState("db", "postgresql", "postgresql://u:***@db/app"), now=1000.0, duration=0.01)
     return Snapshot(Phase.RUNNING, (db,), RUNNING, now=1001.0)
 
 
@@ -113,7 +112,7 @@ def test_listen_addresses(host: str, bare: str, reachable: str, url: str) -> Non
 
 def test_wait_report_has_one_entry_per_target_in_order() -> None:
     states = tuple(
-        record_success(GateState(f"target{i}", "tcp", "tcp://db:5432"), now=1.0, duration=0.001) for i in (1, 2, 10)
+        record_success(CheckState(f"target{i}", "tcp", "tcp://db:5432"), now=1.0, duration=0.001) for i in (1, 2, 10)
     )
     doc = json.loads(waitcmd.report_json(Snapshot(Phase.GATING, states), True))
     assert list(doc["checks"]) == ["target1", "target2", "target10"]
@@ -121,8 +120,8 @@ def test_wait_report_has_one_entry_per_target_in_order() -> None:
 
 
 def test_a_pending_app_probe_is_no_reason_to_be_degraded(caplog: pytest.LogCaptureFixture) -> None:
-    probe = GateState(APP_PROBE, "tcp", "tcp://127.0.0.1:8000", role=Role.APP_PROBE)
-    gate = GateState("db", "tcp", "tcp://db:5432")
+    probe = CheckState(APP_PROBE, "tcp", "tcp://127.0.0.1:8000", role=Role.APP_PROBE)
+    gate = CheckState("db", "tcp", "tcp://db:5432")
     failing = record_failure(gate, now=1.0, duration=0.01, error="refused")
     passing = record_success(failing, now=2.0, duration=0.01)
     child = ChildInfo()

@@ -6,6 +6,7 @@ import signal
 import anyio
 import pytest
 
+from supervisor.config.models import OnRestartLimit, RestartMode
 from supervisor.core.backoff import Backoff
 from supervisor.core.checks import CheckState, record_success
 from supervisor.core.readiness import ChildStatus, Phase
@@ -24,7 +25,9 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def policy(mode: str = "on-failure", *, limit: int = 2, window: float = 10.0, on_limit: str = "exit") -> RestartPolicy:
+def policy(
+    mode: RestartMode = "on-failure", *, limit: int = 2, window: float = 10.0, on_limit: OnRestartLimit = "exit"
+) -> RestartPolicy:
     return RestartPolicy(
         mode, limit=limit, window=window, on_limit=on_limit, backoff=Backoff(0.001, 0.002), rng=random.Random(0)
     )

@@ -2,8 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supervisor.core.checks import APP_PROBE, APP_PROCESS, Role, Status, record_failure, record_success
-from supervisor.core.checks import CheckState as GateState
+from supervisor.core.checks import APP_PROBE, APP_PROCESS, CheckState, Role, Status, record_failure, record_success
 from supervisor.core.readiness import (
     ChildInfo,
     ChildStatus,
@@ -13,20 +12,20 @@ from supervisor.core.readiness import (
     Snapshot,
     advance,
     decide,
+    finding_of,
     holding,
     is_ready,
-    state_check,
 )
 
 RUNNING = ChildInfo(ChildStatus.RUNNING, pid=42)
 
 
-def passing(name: str, critical: bool = True, role: Role = Role.GATE) -> GateState:
-    return record_success(GateState(name, "tcp", "t", role=role, critical=critical), now=1, duration=0.01)
+def passing(name: str, critical: bool = True, role: Role = Role.GATE) -> CheckState:
+    return record_success(CheckState(name, "tcp", "t", role=role, critical=critical), now=1, duration=0.01)
 
 
-def failing(name: str, critical: bool = True, error: str = "refused", role: Role = Role.GATE) -> GateState:
-    state = GateState(name, "tcp", "t", role=role, critical=critical)
+def failing(name: str, critical: bool = True, error: str = "refused", role: Role = Role.GATE) -> CheckState:
+    state = CheckState(name, "tcp", "t", role=role, critical=critical)
     return record_failure(state, now=1, duration=0.01, error=error)
 
 
@@ -84,7 +83,7 @@ class TestDecision:
         assert [c.name for c in v.failing] == ["mail"]
 
     def test_pending_gate_has_a_reason(self) -> None:
-        v = decide(Snapshot(Phase.GATING, (GateState("db", "tcp", "t"),)))
+        v = decide(Snapshot(Phase.GATING, (CheckState("db", "tcp", "t"),)))
         assert "pending" in (v.checks[0].reason or "")
 
     def test_app_probe_must_pass_when_configured(self) -> None:
@@ -109,7 +108,7 @@ class TestDecision:
         assert [c.name for c in decide(snap, exclude=["cache"]).checks] == ["db", APP_PROCESS]
 
     def test_holding_lists_only_critical_checks_that_do_not_pass(self) -> None:
-        gates = (passing("a"), failing("b"), failing("c", critical=False), GateState("d", "tcp", "t"))
+        gates = (passing("a"), failing("b"), failing("c", critical=False), CheckState("d", "tcp", "t"))
         assert [c.name for c in holding(gates)] == ["b", "d"]
         assert gates[1].status is Status.FAIL
 
@@ -141,7 +140,7 @@ class TestRestartsAndGivingUp:
         assert v.failing[0].reason == "the app exited with signal 11 (SIGSEGV); restart limit 5 reached"
 
     def test_prestart_tasks_hold_readiness_until_they_pass(self) -> None:
-        task = GateState("prestart-migrate", "prestart", "python manage.py migrate", role=Role.TASK, startup_only=True)
+        task = CheckState("prestart-migrate", "prestart", "python manage.py migrate", role=Role.TASK, startup_only=True)
         snap = Snapshot(Phase.GATING, (passing("db"), task))
         assert [c.name for c in decide(snap).failing] == ["prestart-migrate", APP_PROCESS]
         assert decide(snap).failing[0].reason == "pending: not started yet"
@@ -152,17 +151,17 @@ class TestRestartsAndGivingUp:
 def test_a_skipped_gate_never_holds_readiness_and_says_why() -> None:
     from supervisor.health.render import check_line
 
-    skipped = GateState(
+    skipped = CheckState(
         "cache", "redis", "env:REDIS_URL", status=Status.SKIPPED, skipped_because="REDIS_URL is not set"
     )
     assert not skipped.holds_readiness
-    check = state_check(skipped)
+    check = finding_of(skipped)
     assert check.ok and check_line(check) == "[+]cache skipped: REDIS_URL is not set"
 
 
 _statuses = st.sampled_from(list(Status))
 _check_states = st.builds(
-    GateState,
+    CheckState,
     name=st.text("abcdef", min_size=1, max_size=3),
     kind=st.just("tcp"),
     target=st.just("t"),
@@ -178,6 +177,6 @@ _check_states = st.builds(
     child=st.sampled_from(list(ChildStatus)),
     checks=st.lists(_check_states, max_size=6, unique_by=lambda c: c.name),
 )
-def test_is_ready_is_the_verdict_of_decide(phase: Phase, child: ChildStatus, checks: list[GateState]) -> None:
+def test_is_ready_is_the_verdict_of_decide(phase: Phase, child: ChildStatus, checks: list[CheckState]) -> None:
     snapshot = Snapshot(phase, tuple(checks), ChildInfo(child, pid=42))
     assert is_ready(snapshot) is decide(snapshot).ready

@@ -3,8 +3,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supervisor.core.checks import APP_PROBE, Role, record_failure, record_success
-from supervisor.core.checks import CheckState as GateState
+from supervisor.core.checks import APP_PROBE, CheckState, Role, record_failure, record_success
 from supervisor.core.readiness import ChildInfo, ChildStatus, Phase, Snapshot
 from supervisor.health.routes import respond
 
@@ -12,8 +11,8 @@ RUNNING = ChildInfo(ChildStatus.RUNNING, pid=42)
 
 
 def snap(phase: Phase = Phase.RUNNING, *, cache_ok: bool = True, child: ChildInfo = RUNNING) -> Snapshot:
-    db = record_success(GateState("database", "postgresql", "postgresql://u:***@db/app"), now=1000.0, duration=0.012)
-    cache = GateState("cache", "redis", "redis://cache")
+    db = record_success(CheckState("database", "postgresql", "postgresql://u:***@db/app"), now=1000.0, duration=0.012)
+    cache = CheckState("cache", "redis", "redis://cache")
     cache = (
         record_success(cache, now=1000.0, duration=0.003)
         if cache_ok
@@ -84,7 +83,7 @@ def test_one_gate_endpoint() -> None:
 
 def test_app_probe_appears_when_configured() -> None:
     base = snap()
-    probe = GateState(APP_PROBE, "tcp", "tcp://127.0.0.1:8000", role=Role.APP_PROBE)
+    probe = CheckState(APP_PROBE, "tcp", "tcp://127.0.0.1:8000", role=Role.APP_PROBE)
     probe = record_failure(probe, now=1, duration=0, error="refused")
     s = Snapshot(Phase.STARTING, (*base.gates, probe), RUNNING, now=2.0)
     status, body, _ = call("/readyz?verbose", s)

@@ -40,7 +40,7 @@ class World:
             foreground=self.foreground,
             finish=self.exit_codes.append,
             startup_timeout=float(kw.get("startup_timeout", 60.0)),  # type: ignore[arg-type]
-            on_startup_timeout=str(kw.get("on_startup_timeout", "degraded")),
+            on_startup_timeout="exit" if kw.get("on_startup_timeout") == "exit" else "degraded",
         )
         self.result: bool | None = None
 
