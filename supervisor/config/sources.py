@@ -174,7 +174,7 @@ PRESTART = Family(
     "command",
     'a table of name = "command"',
     lambda path, name: f"{path}: [prestart] {name}",
-    lambda value: True,
+    lambda _value: True,
     "a command",
     ".",
     True,

@@ -34,7 +34,7 @@ class Node:
         return task_check_name(self.name) if self.is_task else self.name
 
 
-def _lookup(word: str, nodes: Mapping[str, Node], gates: set[str], tasks: set[str], owner: str) -> str:
+def _lookup(word: str, gates: set[str], tasks: set[str], owner: str) -> str:
     name = word.strip().lower()
     if name.startswith(TASK_PREFIX) and name[len(TASK_PREFIX) :] in tasks:
         return task_check_name(name[len(TASK_PREFIX) :])
@@ -55,7 +55,6 @@ def resolve(nodes: Sequence[Node]) -> dict[str, tuple[str, ...]]:
 
     ``nodes`` lists gates (any order) and tasks in their run order (name order).
     """
-    by_name = {n.name: n for n in nodes}
     gates = {n.name for n in nodes if not n.is_task}
     tasks = {n.name for n in nodes if n.is_task}
     default_for_tasks = tuple(sorted(n.name for n in nodes if not n.is_task and n.critical and not n.skipped))
@@ -63,7 +62,7 @@ def resolve(nodes: Sequence[Node]) -> dict[str, tuple[str, ...]]:
     previous_task: str | None = None
     for node in nodes:
         if node.after is not None:
-            waits = tuple(dict.fromkeys(_lookup(w, by_name, gates, tasks, node.name) for w in node.after if w.strip()))
+            waits = tuple(dict.fromkeys(_lookup(w, gates, tasks, node.name) for w in node.after if w.strip()))
         elif node.is_task:
             waits = default_for_tasks + ((task_check_name(previous_task),) if previous_task else ())
         else:

@@ -208,7 +208,7 @@ class AppLifecycle:
         with scope:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._engine.run_gate, spec, True, name="app probe loop")
-                await self._store.wait_for(lambda snap: self._store.get(spec.name).satisfied)
+                await self._store.wait_for(lambda _snapshot: self._store.get(spec.name).satisfied)
                 # wait_for reaches no await when the probe already passes: an app that exited
                 # before this task first ran must not be reported as answering
                 if not scope.cancel_called:

@@ -184,7 +184,7 @@ def test_wait_times_out_with_124_and_does_not_run_the_command(tmp_path: Path) ->
     assert "Connection refused" in r.stderr
 
 
-def test_wait_waits_for_a_target_that_comes_later(tmp_path: Path) -> None:
+def test_wait_waits_for_a_target_that_comes_later() -> None:
     port = free_port()
     proc = subprocess.Popen(
         [*supervisor_argv(), "wait", "--timeout", "20s", f"tcp://127.0.0.1:{port}"],

@@ -62,7 +62,7 @@ def test_run_shows_it_in_readyz_status_and_the_log_once(supervise: Launcher, tmp
     assert log.count(f"| {W009}") == 1, log  # when the failure first appears, not at every attempt
 
 
-def test_a_config_gate_that_fails_is_final_check_and_wait_return_at_once(tmp_path: Path) -> None:
+def test_a_config_gate_that_fails_is_final_check_and_wait_return_at_once() -> None:
     env = {"SUPERVISOR_GATE_CONF": "config:CS_NOT_SET_ANYWHERE", "SUPERVISOR_STARTUP_TIMEOUT": "60s"}
     started = time.monotonic()
     r = cli("check", env=env, timeout=30)

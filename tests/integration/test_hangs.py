@@ -72,7 +72,7 @@ def test_hanging_command_gate_kills_its_whole_group(tmp_path: Path, supervise: L
     assert "timed out after 500ms" in doc["checks"]["hang"][0]["output"]
 
 
-def test_four_one_second_gates_run_concurrently(supervise: Launcher, tmp_path: Path) -> None:
+def test_four_one_second_gates_run_concurrently() -> None:
     env = {f"SUPERVISOR_GATE_G{i}": "cmd:sleep 1" for i in range(4)}
     from tests.helpers import clean_env, supervisor_argv
 

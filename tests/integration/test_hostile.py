@@ -324,7 +324,7 @@ def test_run_works_with_closed_standard_streams(tmp_path: Path, fmt: str, closed
         proc.wait()
 
 
-def test_full_streams_exit_with_their_documented_codes(tmp_path: Path) -> None:
+def test_full_streams_exit_with_their_documented_codes() -> None:
     with open("/dev/full", "w") as full:
         bad = run_cli("config", env={"SUPERVISOR_HEALTH_PORT": "x"}, stderr=full, stdout=full)
         assert bad.returncode == 78

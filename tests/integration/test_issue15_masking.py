@@ -313,7 +313,7 @@ def test_the_postgres_probe_takes_a_port_of_ascii_digits_only(monkeypatch: pytes
         async def aclose(self) -> None:
             return None
 
-    async def connect(host: str, port: int) -> _Closed:
+    async def connect(host: str, port: int) -> _Closed:  # noqa: ARG001 (anyio.connect_tcp's signature)
         ports.append(port)
         return _Closed()
 

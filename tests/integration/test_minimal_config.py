@@ -52,7 +52,7 @@ def test_an_existing_database_passes_with_must_exist(tmp_path: Path) -> None:
     assert check({"SUPERVISOR_GATE_DB": f"sqlite:///{tmp_path}/app.db?must_exist=true"}).returncode == 0
 
 
-def test_a_gate_whose_variable_is_unset_is_skipped_not_passed(supervise: Launcher, tmp_path: Path) -> None:
+def test_a_gate_whose_variable_is_unset_is_skipped_not_passed(supervise: Launcher) -> None:
     env = {"SUPERVISOR_GATE_CACHE": "env:REDIS_URL", "SUPERVISOR_GATE_CACHE__ONLY_IF_SET": "REDIS_URL"}
     r = check(env)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -66,7 +66,7 @@ def test_a_gate_whose_variable_is_unset_is_skipped_not_passed(supervise: Launche
     assert "supervisor_ready 1.0" in metrics and 'gate="cache"' not in metrics
 
 
-def test_a_gate_whose_variable_is_set_is_checked(supervise: Launcher) -> None:
+def test_a_gate_whose_variable_is_set_is_checked() -> None:
     env = {
         "SUPERVISOR_GATE_CACHE": "env:REDIS_URL",
         "SUPERVISOR_GATE_CACHE__ONLY_IF_SET": "REDIS_URL",

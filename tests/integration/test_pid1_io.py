@@ -203,7 +203,7 @@ def test_connections_past_the_fd_limit_never_kill_the_supervisor_nor_orphan_the_
     assert "internal error" not in s.output()
 
 
-def test_a_max_connections_setting_over_the_hard_limit_is_exit_78_in_one_line(tmp_path: Path) -> None:
+def test_a_max_connections_setting_over_the_hard_limit_is_exit_78_in_one_line() -> None:
     env = clean_env(
         SUPERVISOR_HEALTH_HOST="127.0.0.1",
         SUPERVISOR_HEALTH_PORT=str(free_port()),
@@ -445,7 +445,7 @@ FLAKY = 20  # gates failing every few milliseconds: a debug line each time
 FILL_STDERR = str(APPS / "fill_stderr.py")
 
 
-def _stalled(tmp_path: Path, extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], int, int]:
+def _stalled(extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], int, int]:
     """A supervisor whose stdout and stderr are a pipe nobody reads, filled by its app at once;
     debug logging and gates failing every few milliseconds keep it writing."""
     port = free_port()
@@ -471,8 +471,8 @@ def _stalled(tmp_path: Path, extra: dict[str, str]) -> tuple[subprocess.Popen[by
     return proc, port, read_end
 
 
-def test_a_stalled_stderr_never_stalls_probes_nor_signals(tmp_path: Path) -> None:
-    proc, port, read_end = _stalled(tmp_path, {})
+def test_a_stalled_stderr_never_stalls_probes_nor_signals() -> None:
+    proc, port, read_end = _stalled({})
     try:
         wait_until(lambda: status_of(port, "/healthz") == 200, 10, "/healthz")
         slowest = 0.0
@@ -494,8 +494,8 @@ def test_a_stalled_stderr_never_stalls_probes_nor_signals(tmp_path: Path) -> Non
         os.close(read_end)
 
 
-def test_lines_dropped_while_stderr_is_stalled_are_counted_once_it_flows(tmp_path: Path) -> None:
-    proc, port, read_end = _stalled(tmp_path, {"SUPERVISOR_LOG_FORMAT": "json"})
+def test_lines_dropped_while_stderr_is_stalled_are_counted_once_it_flows() -> None:
+    proc, port, read_end = _stalled({"SUPERVISOR_LOG_FORMAT": "json"})
     output = bytearray()
     try:
         wait_until(lambda: status_of(port, "/healthz") == 200, 10, "/healthz")
@@ -541,7 +541,7 @@ def _dropped(port: int) -> float:
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("command", ["run", "wait"])
-def test_sigterm_among_600_gate_exits_stops_every_time(tmp_path: Path, command: str) -> None:
+def test_sigterm_among_600_gate_exits_stops_every_time(command: str) -> None:
     env = clean_env(SUPERVISOR_HEALTH_HOST="127.0.0.1", SUPERVISOR_HEALTH_PORT=str(free_port()))
     if command == "run":
         env |= {f"SUPERVISOR_GATE_T{i}": "cmd:true" for i in range(600)}

@@ -75,7 +75,7 @@ def test_a_gate_after_a_task_waits_for_it(supervise: Launcher, tmp_path: Path) -
     assert schema["attempts"] == 1 and schema["after"] == ["prestart-migrate"]  # never tried too early
 
 
-def test_a_task_over_its_timeout_is_killed_and_the_startup_degrades(supervise: Launcher, tmp_path: Path) -> None:
+def test_a_task_over_its_timeout_is_killed_and_the_startup_degrades(supervise: Launcher) -> None:
     s = supervise.run(
         "sleep",
         "60",

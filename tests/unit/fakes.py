@@ -45,7 +45,7 @@ class FakeTable:
         self.spawned: list[FakeProcess] = []
         self._changed = anyio.Event()
 
-    def spawn(self, argv: Sequence[str], *, stdin: int | None = None) -> FakeProcess:
+    def spawn(self, argv: Sequence[str], *, stdin: int | None = None) -> FakeProcess:  # noqa: ARG002 (the Spawner's signature)
         process = FakeProcess(1000 + len(self.spawned), argv)
         self.spawned.append(process)
         self._changed.set()
@@ -53,7 +53,11 @@ class FakeTable:
         return process
 
     async def end_leftovers(
-        self, process: Process, signum: int, timeout: float, hurry: anyio.Event | None = None
+        self,
+        process: Process,  # noqa: ARG002 (the Spawner's signature, as below)
+        signum: int,  # noqa: ARG002
+        timeout: float,  # noqa: ARG002
+        hurry: anyio.Event | None = None,  # noqa: ARG002
     ) -> int | None:
         return None  # a fake process leaves nothing behind
 

@@ -50,7 +50,7 @@ async def test_failures_retry_until_a_pass_and_startup_only_stops(monkeypatch: p
     s = spec(startup_only=True)
     store = StateStore.of_gates([s])
     check = scripted(["refused", "refused", None], calls)
-    monkeypatch.setattr("supervisor.runtime.engine.load_driver", lambda kind: _async(check))
+    monkeypatch.setattr("supervisor.runtime.engine.load_driver", lambda _kind: _async(check))
     with anyio.fail_after(5):
         await engine(store).run_gate(s, True)
     g = store.get("g")
@@ -62,7 +62,7 @@ async def test_a_hanging_attempt_is_cut_at_the_timeout(monkeypatch: pytest.Monke
     calls: list[float] = []
     s = spec(timeout=0.1, startup_only=True)
     store = StateStore.of_gates([s])
-    monkeypatch.setattr("supervisor.runtime.engine.load_driver", lambda kind: _async(scripted(["hang", None], calls)))
+    monkeypatch.setattr("supervisor.runtime.engine.load_driver", lambda _kind: _async(scripted(["hang", None], calls)))
     with anyio.fail_after(5):
         await engine(store).run_gate(s, True)
     assert store.get("g").attempts == 2
@@ -74,7 +74,7 @@ async def test_passing_gates_are_rechecked_and_a_failure_is_recorded(monkeypatch
     s = spec()
     store = StateStore.of_gates([s])
     monkeypatch.setattr(
-        "supervisor.runtime.engine.load_driver", lambda kind: _async(scripted([None, None, "down"], calls))
+        "supervisor.runtime.engine.load_driver", lambda _kind: _async(scripted([None, None, "down"], calls))
     )
     with anyio.move_on_after(5):
         async with anyio.create_task_group() as tg:
@@ -91,13 +91,13 @@ async def test_without_recheck_a_passing_gate_stops(monkeypatch: pytest.MonkeyPa
     calls: list[float] = []
     s = spec()
     store = StateStore.of_gates([s])
-    monkeypatch.setattr("supervisor.runtime.engine.load_driver", lambda kind: _async(scripted([None], calls)))
+    monkeypatch.setattr("supervisor.runtime.engine.load_driver", lambda _kind: _async(scripted([None], calls)))
     with anyio.fail_after(5):
         await engine(store).run([s], False)
     assert len(calls) == 1
 
 
-async def test_unexpected_exceptions_become_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_unexpected_exceptions_become_failures() -> None:
     async def broken(_: GateSpec) -> None:
         raise KeyError("boom")
 

@@ -22,7 +22,7 @@ def snap(phase: Phase = Phase.RUNNING, *, cache_ok: bool = True, child: ChildInf
 
 
 def call(path: str, s: Snapshot | None = None, method: str = "GET", accept: str = "") -> tuple[int, str, str]:
-    r = respond(method, path, accept, lambda: s or snap(), lambda a: (b"m 1\n", "text/plain; version=0.0.4"))
+    r = respond(method, path, accept, lambda: s or snap(), lambda _accept: (b"m 1\n", "text/plain; version=0.0.4"))
     return r.status, r.body.decode(), r.content_type
 
 
