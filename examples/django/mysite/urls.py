@@ -6,7 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
 
-def index(request: HttpRequest) -> JsonResponse:
+def index(_request: HttpRequest) -> JsonResponse:
     cache.set("hits", (cache.get("hits") or 0) + 1)
     return JsonResponse({"users": User.objects.count(), "hits": cache.get("hits")})
 

@@ -1,0 +1,154 @@
+"""``runtime/observers``: the log lines a state change makes (one per verdict change, not per attempt)."""
+
+import logging
+
+import pytest
+
+from supervisor.core.checks import CheckState, Role, record_failure, record_success
+from supervisor.core.readiness import ChildInfo, ChildStatus, Phase, Snapshot
+from supervisor.core.reasons import ReasonClass
+from supervisor.runtime import observers
+
+RUNNING = ChildInfo(ChildStatus.RUNNING, pid=42)
+NOT_STARTED = ChildInfo()
+
+
+@pytest.fixture
+def log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.DEBUG, logger="supervisor")
+    return caplog
+
+
+def lines(log: pytest.LogCaptureFixture, level: int | None = None) -> list[str]:
+    return [r.getMessage() for r in log.records if level is None or r.levelno == level]
+
+
+def first(log: pytest.LogCaptureFixture, level: int) -> logging.LogRecord:
+    return next(r for r in log.records if r.levelno == level)
+
+
+def above_debug(log: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in log.records if r.levelno > logging.DEBUG]
+
+
+def gate(name: str = "db", **kw: object) -> CheckState:
+    return CheckState(name, "tcp", f"tcp://{name}:5432", **kw)  # type: ignore[arg-type]
+
+
+def fail(state: CheckState, error: str = "cannot connect", **kw: object) -> CheckState:
+    return record_failure(state, now=2.0, duration=0.5, error=error, reason_class=ReasonClass.REFUSED, **kw)  # type: ignore[arg-type]
+
+
+def snap(*checks: CheckState, phase: Phase = Phase.GATING, child: ChildInfo = NOT_STARTED) -> Snapshot:
+    return Snapshot(phase, checks, child)
+
+
+def test_a_first_pass_is_one_info_line_beside_the_debug_attempt(log: pytest.LogCaptureFixture) -> None:
+    g0 = gate()
+    g1 = record_success(g0, now=1.0, duration=0.02)
+    observers.log_changes(snap(g0), snap(g1))
+    assert lines(log, logging.DEBUG) == ["gate db attempt 1: passed (20 ms)"]
+    assert lines(log, logging.INFO) == ["gate db passed after 1 attempt(s) (20 ms)"]
+    info = first(log, logging.INFO)
+    assert info.__dict__["gate"] == "db"
+    assert "reason_class" not in info.__dict__  # a pass has no reason class
+
+
+def test_a_first_failure_is_info_and_carries_its_reason_class(log: pytest.LogCaptureFixture) -> None:
+    g0 = gate()
+    observers.log_changes(snap(g0), snap(fail(g0)))
+    assert lines(log, logging.DEBUG) == ["gate db attempt 1: refused: cannot connect (500 ms)"]
+    assert lines(log, logging.INFO) == ["gate db failing: refused: cannot connect"]
+    assert lines(log, logging.WARNING) == []
+    info = first(log, logging.INFO)
+    assert info.__dict__["reason_class"] == "refused"
+    assert "output" not in info.__dict__
+
+
+def test_a_passing_check_that_fails_is_a_warning(log: pytest.LogCaptureFixture) -> None:
+    passing = record_success(gate(), now=1.0, duration=0.01)
+    observers.log_changes(snap(passing), snap(fail(passing)))
+    assert lines(log, logging.WARNING) == ["gate db failing: refused: cannot connect"]
+
+
+def test_non_critical_checks_say_so_and_output_is_a_field(log: pytest.LogCaptureFixture) -> None:
+    g0 = gate("mail", critical=False)
+    failed = fail(g0, output=("line one", "line two"))
+    observers.log_changes(snap(g0), snap(failed))
+    assert lines(log, logging.INFO) == ["gate mail failing: refused: cannot connect (non-critical)"]
+    info = first(log, logging.INFO)
+    assert info.__dict__["output"] == ["line one", "line two"]
+
+
+def test_another_failed_attempt_alike_logs_only_at_debug(log: pytest.LogCaptureFixture) -> None:
+    once = fail(gate(), output=("took 12 ms, pid 345",))
+    twice = fail(once, output=("took 99 ms, pid 678",))  # only the numbers changed: no news
+    observers.log_changes(snap(once), snap(twice))
+    assert lines(log, logging.DEBUG) == ["gate db attempt 2: refused: cannot connect (500 ms)"]
+    assert above_debug(log) == []
+
+
+def test_a_failure_for_another_reason_is_news(log: pytest.LogCaptureFixture) -> None:
+    once = fail(gate(), output=("no such table: users",))
+    twice = fail(once, output=("no such column: name",))
+    observers.log_changes(snap(once), snap(twice))
+    assert lines(log, logging.INFO) == ["gate db still failing: refused: cannot connect"]
+    info = first(log, logging.INFO)
+    assert info.__dict__["output"] == ["no such column: name"]
+
+
+def test_a_still_passing_check_logs_nothing_above_debug(log: pytest.LogCaptureFixture) -> None:
+    once = record_success(gate(), now=1.0, duration=0.01)
+    twice = record_success(once, now=2.0, duration=0.01)
+    observers.log_changes(snap(once), snap(twice))
+    assert above_debug(log) == []
+    assert lines(log, logging.DEBUG) == ["gate db attempt 2: passed (10 ms)"]
+
+
+def test_tasks_and_the_app_probe_are_named_by_their_role(log: pytest.LogCaptureFixture) -> None:
+    task = CheckState("prestart-migrate", "command", "migrate", role=Role.TASK)
+    probe = CheckState("app-probe", "tcp", "tcp://127.0.0.1:8000", role=Role.APP_PROBE)
+    before = snap(task, probe)
+    after = snap(record_success(task, now=1.0, duration=1.0), fail(probe))
+    observers.log_changes(before, after)
+    assert lines(log, logging.INFO) == [
+        "pre-start task prestart-migrate passed after 1 attempt(s) (1000 ms)",
+        "app probe app-probe failing: refused: cannot connect",
+    ]
+
+
+def test_a_phase_change_is_one_info_line_with_the_phase_field(log: pytest.LogCaptureFixture) -> None:
+    g = gate()
+    observers.log_changes(snap(g), snap(g, phase=Phase.STOPPING))
+    assert lines(log) == ["phase gating -> stopping"]
+    assert log.records[0].__dict__["phase"] == "stopping"
+    log.clear()
+    observers.log_changes(snap(g, phase=Phase.STOPPING), snap(g, phase=Phase.STOPPING))
+    assert lines(log) == []  # nothing changed: nothing logged
+
+
+def test_degraded_warns_once_per_set_of_failing_checks(log: pytest.LogCaptureFixture) -> None:
+    db, cache = fail(gate("db")), gate("cache")
+    gating = snap(db, cache)
+    degraded = snap(db, cache, phase=Phase.DEGRADED)
+    observers.log_changes(gating, degraded)
+    assert lines(log, logging.WARNING) == [
+        "degraded: not ready because db: refused: cannot connect; cache: pending: no attempt has finished yet"
+    ]
+    log.clear()
+    observers.log_changes(degraded, snap(db, cache, phase=Phase.DEGRADED))  # the same checks hold it back
+    assert lines(log, logging.WARNING) == []
+    cache_up = record_success(cache, now=3.0, duration=0.01)
+    observers.log_changes(degraded, snap(db, cache_up, phase=Phase.DEGRADED))  # fewer now: said again
+    assert lines(log, logging.WARNING) == ["degraded: not ready because db: refused: cannot connect"]
+
+
+def test_non_critical_failures_do_not_hold_a_degraded_supervisor(log: pytest.LogCaptureFixture) -> None:
+    mail = fail(gate("mail", critical=False))
+    degraded = snap(mail, phase=Phase.DEGRADED)
+    observers.log_changes(snap(mail), degraded)
+    assert lines(log, logging.WARNING) == ["degraded: every critical check passes now; starting the app"]
+    log.clear()
+    # once the app runs, nothing more to say
+    observers.log_changes(degraded, snap(mail, phase=Phase.DEGRADED, child=RUNNING))
+    assert lines(log, logging.WARNING) == []
