@@ -137,13 +137,20 @@ def test_each_process_leads_a_session_of_its_own(table: ProcessTable) -> None:
     assert p.returncode == -signal.SIGKILL
 
 
-def test_output_can_be_piped(table: ProcessTable) -> None:
-    p = table.spawn(["sh", "-c", "echo hello"], stdout=subprocess.PIPE)
+def _output_of(table: ProcessTable, script: str) -> tuple[ManagedProcess, bytes]:
+    """``sh -c script`` spawned with its stdout piped, and all it wrote (read to its end)."""
+    p = table.spawn(["sh", "-c", script], stdout=subprocess.PIPE)
     fd = p.stdout_fd
     assert fd is not None
     with os.fdopen(os.dup(fd), "rb") as out:
-        assert out.read() == b"hello\n"
+        output = out.read()
     p.close_pipes()
+    return p, output
+
+
+def test_output_can_be_piped(table: ProcessTable) -> None:
+    p, output = _output_of(table, "echo hello")
+    assert output == b"hello\n"
     exited(p.pid)
     table.reap()
     assert p.returncode == 0
@@ -364,12 +371,8 @@ def test_the_childs_descriptor_limit_is_given_back() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = min(soft, 256) - 1
     t = ProcessTable(adopt_orphans=False, child_nofile=(wanted, hard))
-    p = t.spawn(["sh", "-c", "ulimit -n"], stdout=subprocess.PIPE)
-    fd = p.stdout_fd
-    assert fd is not None
-    with os.fdopen(os.dup(fd), "rb") as out:
-        assert out.read().strip() == str(wanted).encode()
-    p.close_pipes()
+    p, output = _output_of(t, "ulimit -n")
+    assert output.strip() == str(wanted).encode()
     exited(p.pid)
     t.reap()
     assert p.returncode == 0
@@ -384,12 +387,8 @@ def test_app_only_variables_are_withheld_from_us_and_given_to_children(
     processes.withhold_app_only_variables()
     assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
     assert processes.child_environ()["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/app-metrics"
-    p = table.spawn(["sh", "-c", 'echo "$PROMETHEUS_MULTIPROC_DIR"'], stdout=subprocess.PIPE)
-    fd = p.stdout_fd
-    assert fd is not None
-    with os.fdopen(os.dup(fd), "rb") as out:
-        assert out.read() == b"/tmp/app-metrics\n"
-    p.close_pipes()
+    _, output = _output_of(table, 'echo "$PROMETHEUS_MULTIPROC_DIR"')
+    assert output == b"/tmp/app-metrics\n"
 
 
 def test_the_installed_table_is_current_only_inside() -> None:
