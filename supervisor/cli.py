@@ -94,33 +94,22 @@ def _catch_signals() -> None:
         _inbox.install((*HANDLED_SIGNALS, signal.SIGCHLD))
 
 
-# Help of the flags that set a setting: what it does and its default, as settings.py has them
-# (a test holds the two together; settings is not imported here, `probe` parses these too)
-FLAG_HELP = {
-    "health_host": ("address the health endpoints listen on", "0.0.0.0"),
-    "health_port": ("port of the health endpoints", "8081"),
-    "startup_timeout": ("how long the gates may take before the start-up verdict", "1m"),
-    "on_startup_timeout": ("degraded: stay up, not ready, keep trying; exit: exit 69", "degraded"),
-    "check_interval": ("how often gates are re-checked once the app runs", "10s"),
-    "stop_timeout": ("after a stop signal, how long the app may take before SIGKILL", "30s"),
-    "app_probe": ("tcp:// or http(s):// address of the app (default: from gunicorn --bind)", None),
-    "log_level": ("the supervisor's log level", "info"),
-    "log_format": ("json or text", "json when stderr is not a terminal, else text"),
-}
+def _setting_flags(p: argparse.ArgumentParser, command: str) -> None:
+    """The flags that set settings, generated from the settings' model (``config.models.flags``)
+    and only for the command given: `probe` and `status` (a HEALTHCHECK, all day) never import
+    pydantic to parse their own few options."""
+    from supervisor.config.models import flags
+
+    for name, metavar, text in flags(command):
+        p.add_argument("--" + name.replace("_", "-"), metavar=metavar, help=text)
 
 
-def _flag(p: argparse.ArgumentParser, name: str, metavar: str | None = None, **kw: Any) -> None:
-    text, default = FLAG_HELP[name]
-    shown = f"; default {default}" if default is not None else ""
-    p.add_argument(
-        "--" + name.replace("_", "-"),
-        metavar=metavar,
-        help=f"{text} (SUPERVISOR_{name.upper()}{shown})",
-        **kw,
-    )
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv`` (its first word that is not an option), before parsing."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(chosen: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Health supervisor for Python web containers: readiness gates, /healthz and /readyz, "
@@ -129,10 +118,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"container-supervisor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{run,check,config,probe,status,wait}")
 
-    def common(p: argparse.ArgumentParser) -> None:
+    def common(p: argparse.ArgumentParser, command: str) -> None:
         p.add_argument("--config", metavar="PATH", help="TOML configuration file (SUPERVISOR_CONFIG; default none)")
-        _flag(p, "log_level", choices=["debug", "info", "warning", "error"])
-        _flag(p, "log_format", choices=["json", "text"])
+        if command == chosen:
+            _setting_flags(p, command)
 
     run = sub.add_parser(
         "run",
@@ -142,23 +131,15 @@ def _parser() -> argparse.ArgumentParser:
         "is run. Every flag has a SUPERVISOR_* variable; the other settings have only their variable "
         "(docs/configuration.md).",
     )
-    common(run)
-    _flag(run, "health_host", "HOST")
-    _flag(run, "health_port", "PORT")
-    _flag(run, "startup_timeout", "DURATION")
-    _flag(run, "on_startup_timeout", "degraded|exit")
-    _flag(run, "check_interval", "DURATION")
-    _flag(run, "stop_timeout", "DURATION")
-    _flag(run, "app_probe", "URL")
+    common(run, "run")
 
     check = sub.add_parser("check", help="run the gates until they pass or the startup timeout; exit 0 or 1")
-    common(check)
+    common(check, "check")
     check.add_argument("--json", action="store_true", help="print application/health+json")
     check.add_argument("--gate", action="append", default=[], metavar="NAME", help="only this gate (repeatable)")
-    _flag(check, "startup_timeout", "DURATION")
 
     config = sub.add_parser("config", help="print the effective configuration, secrets redacted")
-    common(config)
+    common(config, "config")
     config.add_argument("--json", action="store_true")
     config.add_argument("--schema", action="store_true", help="print the JSON schema of the configuration")
 
@@ -252,7 +233,7 @@ RUNS_PROGRAMS = ("run", "check", "wait")  # they look programs up on PATH: ours 
 
 def _dispatch(argv: Sequence[str] | None, standalone: bool) -> int:
     args_list, command = _split_command(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(args_list)
+    args = _parser(_chosen(args_list)).parse_args(args_list)
     if command and args.command not in TAKES_A_COMMAND:
         say(f"{PROG}: only `run` and `wait` take a command after --")
         return 2

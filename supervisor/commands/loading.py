@@ -4,26 +4,14 @@ merged and validated, with the problems of this command's own options added to t
 import os
 
 from supervisor.commands.output import Invocation
+from supervisor.config.models import flags
 from supervisor.config.settings import Config, ConfigError, export_file_variables, load_config
-
-# The settings a flag of the command line may set (the flags themselves: ``cli``)
-FLAG_SETTINGS = (
-    "health_host",
-    "health_port",
-    "startup_timeout",
-    "on_startup_timeout",
-    "check_interval",
-    "stop_timeout",
-    "app_probe",
-    "log_level",
-    "log_format",
-)
 
 
 def load(call: Invocation, *, check_programs: bool = False, unresolved_ok: bool = False) -> Config:
     """The validated configuration; ``ConfigError`` with every problem found."""
     return load_config(
-        cli={name: getattr(call.args, name, None) for name in FLAG_SETTINGS},
+        cli={name: getattr(call.args, name, None) for name, _metavar, _help in flags(call.args.command)},
         config_file=call.args.config,
         command=list(call.command),
         check_programs=check_programs,
@@ -37,4 +25,4 @@ def export_secrets_read_from_files(config: Config) -> None:
     export_file_variables(config.from_files, os.environ)
 
 
-__all__ = ["FLAG_SETTINGS", "ConfigError", "export_secrets_read_from_files", "load"]
+__all__ = ["ConfigError", "export_secrets_read_from_files", "load"]

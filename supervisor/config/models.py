@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from supervisor.core.durations import ACCEPTED as DURATION_ACCEPTED
 from supervisor.core.durations import ACCEPTED_OR_ZERO as DURATION_OR_ZERO_ACCEPTED
-from supervisor.core.durations import parse_duration, parse_duration_or_zero
+from supervisor.core.durations import format_duration, parse_duration, parse_duration_or_zero
 from supervisor.core.redaction import shorten
 from supervisor.kinds.registry import ACCEPTED_URLS
 from supervisor.kinds.urls import mask_unparsed
@@ -99,19 +99,35 @@ OnRestartLimit = Literal["exit", "degraded"]
 HealthReasons = Literal["all", "loopback"]
 
 
+class Flag:
+    """Marks a setting that is also a flag (``--health-port``) of the commands named. The flag is
+    generated from the field (``flags``): its help is the field's description, its default the
+    field's, so a setting is declared once. Every setting is a variable and a file key; a flag
+    is for what one invocation is likely to change."""
+
+    def __init__(self, *commands: str, metavar: str | None = None) -> None:
+        self.commands = commands
+        self.metavar = metavar  # default: the choices of a Literal, a|b|c
+
+
+RUN_CHECK, EVERY = ("run", "check"), ("run", "check", "config")
+
+
 class Settings(BaseModel):
     """The supervisor's scalar settings; each field is ``SUPERVISOR_<FIELD>`` in the environment."""
 
     model_config = ConfigDict(extra="forbid")
 
-    health_host: str = Field(
+    health_host: Annotated[str, Flag("run", metavar="HOST")] = Field(
         "0.0.0.0",
         min_length=1,
         pattern=r"^[^\s]+$",
         description="address the health endpoints listen on",
         json_schema_extra={"accepted": "an address such as 0.0.0.0, 127.0.0.1 or ::"},
     )
-    health_port: WholeNumber = Field(8081, ge=1, le=65535, description="port of the health endpoints")
+    health_port: Annotated[WholeNumber, Flag("run", metavar="PORT")] = Field(
+        8081, ge=1, le=65535, description="port of the health endpoints"
+    )
     health_max_connections: WholeNumber = Field(
         256,
         ge=8,
@@ -125,14 +141,20 @@ class Settings(BaseModel):
         "`reason withheld`, as from the Kubernetes API server)",
     )
     command: str | None = Field(None, description="command to spawn when none follows `--`; split like a shell")
-    startup_timeout: Duration = Field(60.0, description="how long the gates may take before the startup verdict")
-    on_startup_timeout: OnStartupTimeout = Field(
+    startup_timeout: Annotated[Duration, Flag(*RUN_CHECK, metavar="DURATION")] = Field(
+        60.0, description="how long the gates may take before the startup verdict"
+    )
+    on_startup_timeout: Annotated[OnStartupTimeout, Flag("run")] = Field(
         "degraded", description="`degraded`: stay up, not ready, keep retrying; `exit`: exit 69"
     )
     backoff_initial: Duration = Field(0.1, description="first retry delay")
     backoff_max: Duration = Field(2.0, description="longest retry delay")
-    check_interval: Duration = Field(10.0, description="how often gates are re-checked once the app runs")
-    stop_timeout: Duration = Field(30.0, description="after a stop signal, how long the child may take before SIGKILL")
+    check_interval: Annotated[Duration, Flag("run", metavar="DURATION")] = Field(
+        10.0, description="how often gates are re-checked once the app runs"
+    )
+    stop_timeout: Annotated[Duration, Flag("run", metavar="DURATION")] = Field(
+        30.0, description="after a stop signal, how long the child may take before SIGKILL"
+    )
     drain_delay: DurationOrZero = Field(
         0.0, description="after SIGTERM, readiness is off at once but the app keeps serving this long"
     )
@@ -153,12 +175,14 @@ class Settings(BaseModel):
     subreaper: Boolean = Field(
         False, description="reap orphans as a child subreaper even when not PID 1 (PR_SET_CHILD_SUBREAPER)"
     )
-    app_probe: str | None = Field(
+    app_probe: Annotated[str | None, Flag("run", metavar="URL")] = Field(
         None, description="tcp:// or http(s):// address of the app; ready also means the app answers it"
     )
     app_probe_timeout: Duration = Field(2.0, description="limit for one app probe attempt")
-    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="the supervisor's log level")
-    log_format: Literal["json", "text"] | None = Field(
+    log_level: Annotated[Literal["debug", "info", "warning", "error"], Flag(*EVERY)] = Field(
+        "info", description="the supervisor's log level"
+    )
+    log_format: Annotated[Literal["json", "text"] | None, Flag(*EVERY)] = Field(
         None, description="`json` or `text`; default: json when stderr is not a terminal"
     )
 
@@ -228,6 +252,32 @@ def _documented(metadata: Sequence[object]) -> str | None:
     return None
 
 
+def flags(command: str) -> list[tuple[str, str, str]]:
+    """(setting, metavar, help) of each flag ``command`` takes, in the model's order."""
+    found = []
+    for name, field in Settings.model_fields.items():
+        mark = next((m for m in field.metadata if isinstance(m, Flag)), None)
+        if mark is None or command not in mark.commands:
+            continue
+        metavar = mark.metavar or "|".join(_choices(field.annotation))
+        default = field.default
+        shown = (
+            ""
+            if default is None
+            else f"; default {format_duration(default) if isinstance(default, float) else default}"
+        )
+        found.append((name, metavar, f"{field.description} (SUPERVISOR_{name.upper()}{shown})"))
+    return found
+
+
+def _choices(annotation: Any) -> list[str]:
+    """The words of a ``Literal`` annotation, also of an optional one (``Literal[...] | None``)."""
+    if get_origin(annotation) is Literal:
+        return [str(c) for c in get_args(annotation)]
+    literal = next((a for a in get_args(annotation) if get_origin(a) is Literal), None)
+    return [] if literal is None else [str(c) for c in get_args(literal)]
+
+
 def accepted(model: type[BaseModel], name: str, pydantic_msg: str = "a valid value") -> str:
     """What the field ``name`` of ``model`` accepts, in words, read off the field itself: an
     ``accepted`` note, a documented type (durations, name lists), its literals, its bounds."""
@@ -245,11 +295,8 @@ def accepted(model: type[BaseModel], name: str, pydantic_msg: str = "a valid val
         documented = _documented(metadata)
         if documented is not None:
             return documented
-    if get_origin(annotation) is Literal:
-        return _listed([str(c) for c in choices])
-    literal = next((c for c in choices if get_origin(c) is Literal), None)
-    if literal is not None:
-        return _listed([str(c) for c in get_args(literal)])
+    if _choices(annotation):
+        return _listed(_choices(annotation))
     if annotation is bool or bool in bases:
         return "true or false"
     if annotation is int:

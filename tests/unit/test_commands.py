@@ -25,6 +25,7 @@ from supervisor import cli, exitcodes
 from supervisor.commands import check, loading, output, wait
 from supervisor.commands import config as configcmd
 from supervisor.commands import status as statuscmd
+from supervisor.config.models import flags
 from supervisor.config.settings import ConfigError
 from supervisor.core.checks import CheckState, record_failure, record_success
 from supervisor.core.readiness import ChildInfo, ChildStatus, Phase, Snapshot
@@ -185,8 +186,9 @@ def test_output_that_cannot_be_written_is_exit_74(
 
 
 def namespace(**kw: object) -> argparse.Namespace:
-    base: dict[str, object] = dict.fromkeys(loading.FLAG_SETTINGS)
+    base: dict[str, object] = {name: None for name, _metavar, _help in flags("run")}
     base["config"] = None
+    base["command"] = "run"
     return argparse.Namespace(**{**base, **kw})
 
 

@@ -42,18 +42,20 @@ def test_every_test_named_in_the_reliability_matrix_exists() -> None:
         assert re.search(rf"def {name.replace('*', '.*')}\(", everywhere), name
 
 
-def test_the_configuration_reference_names_every_flag_of_run() -> None:
+def test_the_configuration_reference_names_every_setting_flag_of_every_command() -> None:
     from supervisor.cli import _parser
+    from supervisor.config.models import flags
 
     text = (DOCS / "configuration.md").read_text()
-    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
-    run = commands.choices["run"]
-    flags = [
-        opt for action in run._actions for opt in action.option_strings if opt.startswith("--") and opt != "--help"
-    ]
-    assert len(flags) == 10
-    for flag in flags:
-        assert f"`{flag}`" in text, flag
+    for command in ("run", "check", "config"):
+        commands = next(a for a in _parser(command)._actions if isinstance(a, argparse._SubParsersAction))
+        parser = commands.choices[command]
+        given = {o for a in parser._actions for o in a.option_strings}
+        settings = ["--config", *("--" + name.replace("_", "-") for name, _m, _h in flags(command))]
+        assert "--log-level" in settings, command
+        for flag in settings:
+            assert flag in given, (command, flag)
+            assert f"`{flag}`" in text, (command, flag)
 
 
 def test_the_design_module_table_names_every_module_and_only_those() -> None:

@@ -231,19 +231,39 @@ def test_issue_3_defaults_and_prestart_order(tmp_path: Path) -> None:
     assert load_config(environ={"SUPERVISOR_DRAIN_DELAY": "5s"}).settings.drain_delay == 5.0
 
 
-def test_every_flag_names_its_variable_and_the_default_settings_has() -> None:
-    from supervisor.cli import FLAG_HELP
-    from supervisor.commands.loading import FLAG_SETTINGS as _CLI_SETTINGS
-    from supervisor.config.settings import Settings
+def test_every_flag_is_generated_from_its_setting(capsys: pytest.CaptureFixture[str]) -> None:
+    """A setting is declared once: each flag of a command is a field marked ``Flag`` for it, its
+    help the field's description with its variable and default (as ``config`` prints it), and
+    the flag sets the setting over its variable, naming itself in an error line."""
+    from supervisor import cli
+    from supervisor.config.models import Flag, Settings, flags
     from supervisor.core.durations import format_duration
 
-    assert set(FLAG_HELP) == set(_CLI_SETTINGS)
-    for name, (_text, default) in FLAG_HELP.items():
-        field = Settings.model_fields[name]
-        if field.default is None or name == "log_format":
-            continue  # no default value: the help says what happens instead
-        value = format_duration(field.default) if field.annotation is float else str(field.default)
-        assert default == value, name
+    for command in ("run", "check", "config"):
+        marked = [
+            n
+            for n, f in Settings.model_fields.items()
+            if any(isinstance(m, Flag) and command in m.commands for m in f.metadata)
+        ]
+        assert [name for name, _m, _h in flags(command)] == marked and marked, command
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        shown = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+        for name, metavar, _help in flags(command):
+            field = Settings.model_fields[name]
+            assert f"--{name.replace('_', '-')} {metavar}" in shown, name
+            assert " ".join(str(field.description).split()) in shown, name
+            assert f"SUPERVISOR_{name.upper()}" in shown, name
+            if field.default is not None:
+                value = format_duration(field.default) if isinstance(field.default, float) else str(field.default)
+                assert f"default {value})" in shown, name
+    assert {name for name, _m, _h in flags("run")} >= {"health_port", "startup_timeout", "log_level"}
+    assert "health_port" not in {name for name, _m, _h in flags("check")}
+    env = {"SUPERVISOR_STOP_TIMEOUT": "9s"}
+    assert load_config(cli={"stop_timeout": "3s"}, environ=env).settings.stop_timeout == 3.0
+    with pytest.raises(ConfigError) as bad:
+        load_config(cli={"log_level": "loud"}, environ=env)
+    assert bad.value.problems == ["--log-level=loud: expected debug, info, warning or error"]
 
 
 def test_gates_and_tasks_are_gathered_alike(tmp_path: Path) -> None:
