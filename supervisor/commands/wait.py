@@ -106,7 +106,6 @@ def become(command: Sequence[str]) -> int:
 
 def main(call: Invocation) -> int:
     args, command = call.args, call.command
-    from dataclasses import replace
 
     import anyio
 
@@ -118,6 +117,7 @@ def main(call: Invocation) -> int:
         expand_url,
         resolve_env_url,
         shown_command,
+        shown_form,
     )
     from supervisor.config.settings import export_file_variables
     from supervisor.core.backoff import Backoff
@@ -179,10 +179,7 @@ def main(call: Invocation) -> int:
     # Every secret is registered only now (a `cmd:` target may hold another target's password), so
     # the shown forms are masked here, once, for every line and the JSON, as `load_config` does:
     # a command word by word, behind our "cmd:"
-    specs = [
-        replace(spec, display="cmd:" + shown_command(spec.argv) if spec.kind == "cmd" else redact_text(spec.display))
-        for spec in specs
-    ]
+    specs = [shown_form(spec) for spec in specs]
     # with --json, stdout carries the one JSON document, and with a command after --, that
     # command's output: wait's own lines (ready:, still waiting for) go to stderr then
     progress = sys.stderr if args.json or command else sys.stdout

@@ -19,8 +19,10 @@ from supervisor.config.gatespec import (
     build_gate,
     env_file_variable,
     expand_url,
+    kind_of,
     resolve_env_url,
     shown_command,
+    shown_form,
     skip_reason,
     skipped_gate,
 )
@@ -50,11 +52,6 @@ class PrestartTask:
     @property
     def check_name(self) -> str:
         return task_check_name(self.name)
-
-
-def is_kind(gate: GateSpec, kind: str) -> bool:
-    """The one place a gate's kind is compared by name here."""
-    return gate.kind == kind
 
 
 @dataclass
@@ -335,7 +332,10 @@ def missing_program(argv: Sequence[str], origin: str) -> list[str]:
 
 def gate_programs(gates: Sequence[GateSpec]) -> list[str]:
     return [
-        p for g in gates if is_kind(g, "cmd") for p in missing_program(g.argv, f"{GATE_PREFIX}{g.name.upper()} (cmd:)")
+        p
+        for g in gates
+        if (kind := kind_of(g)) is not None and kind.runs_command
+        for p in missing_program(g.argv, f"{GATE_PREFIX}{g.name.upper()} ({g.scheme}:)")
     ]
 
 
@@ -346,7 +346,7 @@ def tcp_level_warnings(gates: Sequence[GateSpec]) -> list[str]:
         f"level only (that something listens at {url_host(gate.host)}:{gate.port}, not a login); "
         "a cmd: gate can run its own client"
         for gate in gates
-        if is_kind(gate, "tcp-level")
+        if (kind := kind_of(gate)) is not None and kind.tcp_level_only
     ]
 
 
@@ -355,10 +355,7 @@ def masked(
 ) -> tuple[tuple[GateSpec, ...], GateSpec | None, tuple[PrestartTask, ...]]:
     """The shown forms, masked once every secret is registered: a command line parsed before
     another gate's URL may still hold that URL's password, so no earlier masking will do."""
-    shown = tuple(
-        replace(g, display="cmd:" + shown_command(g.argv) if is_kind(g, "cmd") else redact_text(g.display))
-        for g in gates
-    )
+    shown = tuple(shown_form(g) for g in gates)
     if probe is not None:
         probe = replace(probe, display=redact_text(probe.display))
     return shown, probe, tuple(replace(t, display=shown_command(t.argv)) for t in prestart)

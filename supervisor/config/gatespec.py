@@ -8,13 +8,14 @@ import ipaddress
 import re
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from supervisor.config import secretfiles
 from supervisor.core import interpolation
 from supervisor.core.redaction import MASK, redact_text, register
 from supervisor.kinds import registry, urls
+from supervisor.kinds.base import Kind
 
 
 class GateUrlError(ValueError):
@@ -227,6 +228,21 @@ def shown_command(argv: Sequence[str]) -> str:
     """A command line as it may be shown: each word masked on its own, then joined (masking the
     joined line could mask a word of ours, such as the ``cmd:`` in front)."""
     return " ".join(shown_word(arg) for arg in argv)
+
+
+def kind_of(gate: GateSpec) -> Kind | None:
+    """What configuration does for a gate follows its kind's attributes, never its name; a gate
+    skipped before its URL could be known (``env:VAR``, ``skipped_gate``) has no kind."""
+    return registry.find(gate.kind)
+
+
+def shown_form(gate: GateSpec) -> GateSpec:
+    """``gate`` with its shown form masked, once every secret is registered: a command word by
+    word behind its scheme (``cmd:``), anything else masked whole."""
+    kind = kind_of(gate)
+    if kind is not None and kind.runs_command:
+        return replace(gate, display=f"{gate.scheme}:{shown_command(gate.argv)}")
+    return replace(gate, display=redact_text(gate.display))
 
 
 def skipped_gate(

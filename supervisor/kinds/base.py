@@ -77,6 +77,8 @@ class Kind:
     startup_only: bool = False  # default: not re-checked once it passed
     light: bool = True  # its driver imports nothing heavy: no need to import it off the event loop
     app_probe: bool = False  # may be the app probe
+    runs_command: bool = False  # its gates run ``argv``: looked up on PATH, shown word by word
+    tcp_level_only: bool = False  # a knock where a login was meant: configuration warns of it
     default_ports: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
     def parse(self, url: str) -> UrlParts:

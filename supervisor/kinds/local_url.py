@@ -52,5 +52,5 @@ def parse_config(url: str, _ports: Mapping[str, int]) -> UrlParts:
 
 
 SQLITE = Kind("sqlite", ("sqlite",), "sqlite:///PATH", "supervisor.kinds.sqlite", parse_sqlite)
-CMD = Kind("cmd", ("cmd",), "cmd:COMMAND", "supervisor.kinds.command", parse_cmd, startup_only=True)
+CMD = Kind("cmd", ("cmd",), "cmd:COMMAND", "supervisor.kinds.command", parse_cmd, startup_only=True, runs_command=True)
 CONFIG = Kind("config", ("config",), "config:VAR1,VAR2", "supervisor.kinds.config", parse_config, startup_only=True)

@@ -95,5 +95,10 @@ def get(name: str) -> Kind:
     return _BY_NAME[name]
 
 
+def find(name: str) -> Kind | None:
+    """The kind named, or None: a gate skipped before its URL could be known has none."""
+    return _BY_NAME.get(name)
+
+
 def driver_module(name: str) -> str:
     return get(name).driver

@@ -9,6 +9,7 @@ import anyio
 from supervisor.config.gatespec import GateSpec
 from supervisor.core.redaction import redact_text
 from supervisor.kinds.base import connect_failure
+from supervisor.kinds.tcp_url import TCP_LEVEL
 
 
 async def check(spec: GateSpec) -> str | None:
@@ -17,6 +18,6 @@ async def check(spec: GateSpec) -> str | None:
     except OSError as exc:
         raise connect_failure(f"cannot connect to {redact_text(spec.host)}:{spec.port}", exc) from None
     await stream.aclose()
-    if spec.kind != "tcp":  # mysql://, amqp://...: no driver here, and the report must say so
+    if spec.kind == TCP_LEVEL.name:  # mysql://, amqp://...: no driver here, and the report must say so
         return f"TCP level only: something listens ({spec.scheme} has no driver here)"
     return None

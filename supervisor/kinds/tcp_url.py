@@ -55,4 +55,5 @@ TCP_LEVEL = Kind(
     "supervisor.kinds.tcp",
     parse_tcp_level,
     default_ports=_TCP_LEVEL_PORTS,
+    tcp_level_only=True,
 )

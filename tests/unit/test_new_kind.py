@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from supervisor.config.gatespec import GateSpec, GateUrlError, build_gate
+from supervisor.config.settings import ConfigError, load_config
 from supervisor.core.backoff import Backoff
 from supervisor.core.checks import Status
 from supervisor.core.reasons import ReasonClass
@@ -82,3 +83,40 @@ def test_unregistered_it_is_an_unknown_scheme() -> None:
     with pytest.raises(GateUrlError, match="unknown gate URL scheme") as exc:
         gate("echo:pass")
     assert "echo:pass|fail" not in str(exc.value)
+
+
+def parse_run(url: str, _ports: Mapping[str, int]) -> UrlParts:
+    argv = tuple(url.partition(":")[2].split())
+    return UrlParts(url, argv=argv, hosts=("db.internal",), ports=(3306,))
+
+
+RUN = Kind("run", ("run",), "run:COMMAND", __name__, parse_run, runs_command=True)
+KNOCK = Kind("knock", ("knock",), "knock://HOST", __name__, parse_run, tcp_level_only=True)
+
+
+@pytest.fixture
+def command_kinds() -> Iterator[None]:
+    registry.register(RUN)
+    registry.register(KNOCK)
+    yield
+    registry.unregister(RUN.name)
+    registry.unregister(KNOCK.name)
+
+
+@pytest.mark.usefixtures("command_kinds")
+def test_what_configuration_does_for_a_kind_follows_its_attributes_not_its_name() -> None:
+    """A kind that runs a command has its program looked up on PATH and is shown word by word
+    (masked each on its own); one checked at TCP level only earns the warning: neither is
+    ``cmd`` or ``tcp-level`` by name."""
+    env = {"SUPERVISOR_GATE_MIGRATED": "run:no-such-program-here --check", "SUPERVISOR_GATE_DB": "knock://db"}
+    with pytest.raises(ConfigError) as exc:
+        load_config(environ=env, check_programs=True)
+    assert exc.value.problems == [
+        "SUPERVISOR_GATE_MIGRATED (run:): 'no-such-program-here' is not found on PATH; install it or give its full path"
+    ]
+    config = load_config(environ={**env, "SUPERVISOR_GATE_MIGRATED": "run:true --check"}, check_programs=True)
+    assert {g.name: g.display for g in config.gates}["migrated"] == "run:true --check"
+    assert any(
+        w.startswith("gate db: knock:// has no driver here and is checked at TCP level only") for w in config.warnings
+    )
+    assert not any("migrated" in w for w in config.warnings)
