@@ -93,12 +93,13 @@ def announce(**baselines: str) -> None:
         print(f"{label.replace('_', ' ')} side: {describe(python)}")
 
 
-def regular_install(into: str) -> list[str]:
-    """The checkout installed as the image installs it (a venv of its own, not editable), so
-    that start-up is measured without an editable install's finder in every interpreter start."""
+def regular_install(into: str, source: str = "") -> list[str]:
+    """The checkout (or another ``source`` tree) installed as the image installs it (a venv of
+    its own, not editable), so that start-up is measured without an editable install's finder
+    in every interpreter start."""
     subprocess.run([sys.executable, "-m", "venv", into], check=True)
     subprocess.run(
-        [os.path.join(into, "bin", "pip"), "install", "-q", "--disable-pip-version-check", ROOT],
+        [os.path.join(into, "bin", "pip"), "install", "-q", "--disable-pip-version-check", source or ROOT],
         check=True,
         cwd=into,
         stderr=subprocess.DEVNULL,

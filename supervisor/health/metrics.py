@@ -69,6 +69,8 @@ class Metrics:
         )
 
     def observe(self, before: Snapshot, after: Snapshot) -> None:
+        """One change of the state store, as the store delivers them (an attempt is one change,
+        the replay at load keeps every one), so an attempt counted here is exactly one."""
         checks: list[tuple[CheckState | None, CheckState]] = [(before.check(c.name), c) for c in after.checks]
         for old, new in checks:
             if old is new and before is not after:
