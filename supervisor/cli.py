@@ -196,7 +196,7 @@ def _without_pydantic_plugins() -> None:
     at every start of a container (more than Python's own start-up). The supervisor's models use
     no plugin, so in its own process (never in a caller's: this is the console script only) the
     loader is replaced by one that finds none, as ``PYDANTIC_DISABLE_PLUGINS=__all__`` would
-    decide after the import. tests/unit/test_startup_cost.py notices when pydantic stops
+    decide after the import. tests/unit/commands/test_startup_cost.py notices when pydantic stops
     loading plugins from this module."""
     if "pydantic.plugin._loader" in sys.modules:
         return

@@ -207,7 +207,7 @@ def decide(snapshot: Snapshot, exclude: Iterable[str] = ()) -> Verdict:
 def is_ready(snapshot: Snapshot) -> bool:
     """``decide(snapshot).ready``, without building the verdict: the store and the metrics ask
     this on every state change, and building hundreds of ``Finding`` objects for one boolean made
-    each change linear in the number of checks. ``tests/unit/test_readiness.py`` holds the two
+    each change linear in the number of checks. ``tests/unit/core/test_readiness.py`` holds the two
     equal over generated snapshots."""
     if snapshot.phase is Phase.STOPPING or snapshot.child.status is not ChildStatus.RUNNING:
         return False

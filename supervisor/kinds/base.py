@@ -3,7 +3,7 @@
 A kind is a ``Kind`` (its schemes, its URL reader, its default ports, the module of its driver)
 and a driver module that satisfies ``Driver``. Settings take a gate URL apart with the kind's
 reader once, at configuration time; the engine imports the driver only when a gate of that kind
-runs. Adding a kind is one module (its ``Kind`` and its ``check``, see tests/unit/test_new_kind.py)
+runs. Adding a kind is one module (its ``Kind`` and its ``check``, see tests/unit/kinds/test_new_kind.py)
 and one line in ``registry.KINDS``, or a call to ``registry.register``. The built-in kinds keep
 their definitions apart from their drivers (``postgres_url`` beside ``postgres``...) only because
 the drivers import libraries that configuration must not load.

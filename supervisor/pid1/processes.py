@@ -111,17 +111,23 @@ class ManagedProcess:
         return self.returncode
 
     def send_signal(self, signum: int) -> bool:
-        """Signal the process itself. False when it has already exited."""
+        """Signal the process itself. False when it was not delivered: the process has exited,
+        or it is no longer ours to signal (EPERM: it exec'd a set-user-ID program, or took
+        another user's credentials). The caller goes on either way, as a stop must."""
         if self.returncode is not None:
             return False
         try:
             os.kill(self.pid, signum)
         except ProcessLookupError:
             return False
+        except PermissionError as exc:
+            log.warning("cannot send %s to pid %d: %s", _signal_name(signum), self.pid, exc.strerror or exc)
+            return False
         return True
 
     def signal_group(self, signum: int) -> bool:
-        """Signal the process group this process leads (it was started in a new session)."""
+        """Signal the process group this process leads (it was started in a new session); the
+        leader alone when the group is gone or holds a process we may not signal."""
         try:
             os.killpg(self.pid, signum)
         except (ProcessLookupError, PermissionError):
@@ -130,6 +136,13 @@ class ManagedProcess:
 
     def kill_group(self) -> None:
         self.signal_group(signal.SIGKILL)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 def _give_back_nofile(soft: int) -> Callable[[], None]:

@@ -41,9 +41,11 @@ def _check_line(old: CheckState | None, new: CheckState) -> None:
             extra=extra,
         )
     if old is not None and old.status is new.status:
-        if new.status is Status.FAIL and new.output and _gist(new.output) != _gist(old.output):
-            # still failing, for another reason: the lines that say why are news
-            extra["output"] = list(new.output)
+        if new.status is Status.FAIL and _gist((new.reason, *new.output)) != _gist((old.reason, *old.output)):
+            # still failing, for another reason (refused, then a login turned away), or with
+            # other lines that say why: news, where the same reason again is not
+            if new.output:
+                extra["output"] = list(new.output)
             log.info("%s %s still failing: %s", noun, new.name, logs.Shown(new.reason), extra=extra)
         return
     if new.status is Status.PASS:

@@ -1,5 +1,6 @@
 """``probe``, ``status`` and ``wait`` against real supervisors, servers and listeners."""
 
+import http.server
 import json
 import os
 import signal
@@ -8,7 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
@@ -224,3 +227,129 @@ def test_wait_stops_on_sigterm_with_143() -> None:
     finally:
         proc.kill()
         listener.close()
+
+
+# -- wait keeps its targets' secrets; wait --json is one document; status on whatever answers ---
+
+
+PASSWORD = "hunter2secret"
+
+
+DB_URL = f"postgresql://app:{PASSWORD}@127.0.0.1:{free_port()}/db"
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_wait_never_shows_a_password_held_in_a_target(as_json: bool) -> None:
+    json_flag = ["--json"] if as_json else []
+    passing = cli("wait", *json_flag, "--timeout", "10s", f"cmd:true {DB_URL}", "--", "true")
+    assert passing.returncode == 0, passing.stderr
+    failing = cli(
+        "wait",
+        *json_flag,
+        "--timeout",
+        "500ms",
+        f"cmd:true {DB_URL}",
+        f"cmd:sh -c 'echo {DB_URL} >&2; exit 3'",  # its own output names the URL too
+        DB_URL,  # and the password is another target's
+    )
+    assert failing.returncode == 124, failing.stderr
+    for r in (passing, failing):
+        assert PASSWORD not in r.stdout + r.stderr, r.stdout + r.stderr
+        assert "app:***@127.0.0.1" in r.stdout + r.stderr
+    if as_json:
+        doc = json.loads(failing.stdout)
+        assert doc["checks"]["target1"][0]["target"] == f"cmd:true {DB_URL.replace(PASSWORD, '***')}"
+
+
+def test_wait_never_shows_the_password_of_a_bad_target_either() -> None:
+    r = cli("wait", f"cmd:true {DB_URL}", f"redis://:{PASSWORD}@h:0")
+    assert r.returncode == 78 and PASSWORD not in r.stdout + r.stderr
+
+
+def test_wait_json_is_the_only_thing_on_stdout_with_one_entry_per_target() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        target = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+        r = cli("wait", "--json", "--timeout", "20s", target, "cmd:true", target)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)  # the whole of stdout is one JSON document
+    entries = [entry for entries in doc["checks"].values() for entry in entries]
+    assert [e["target"] for e in entries] == [target, "cmd:true", target]
+    assert len(doc["checks"]) == 3 and doc["status"] == "pass"
+    assert r.stderr.count("ready: ") == 3  # the progress lines went to stderr
+
+
+def test_wait_json_at_the_deadline_is_one_document_too() -> None:
+    r = cli("wait", "--json", "--timeout", "300ms", "cmd:true", f"tcp://127.0.0.1:{free_port()}")
+    assert r.returncode == 124
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "fail" and [e[0]["status"] for e in doc["checks"].values()] == ["pass", "fail"]
+    assert "not ready: tcp://" in r.stderr and "ready: cmd:true" in r.stderr
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    answer: ClassVar[tuple[int, str, bytes]] = (200, "application/json", b"[]")
+
+    def do_GET(self) -> None:
+        status, content_type, body = self.answer
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def answering() -> Iterator[http.server.ThreadingHTTPServer]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+SHAPES = [
+    (200, "application/json", b"[]"),
+    (200, "application/json", b"null"),
+    (200, "application/json", b'"ok"'),
+    (200, "application/json", b"42"),
+    (200, "application/json", b'{"checks": []}'),
+    (200, "application/json", b'{"status": "pass", "checks": {"db": [1]}}'),
+    (200, "application/json", b'{"status": "pass", "checks": {"db": []}}'),
+    (200, "application/json", b'{"status": "fail", "checks": {"db": [{"status": 3, "after": "db"}]}}'),
+    (200, "application/json", b'{"status": "fail", "checks": {"db": [{"after": [1]}]}}'),
+    (503, "application/json", b'{"status": "fail", "checks": {}, "child": [], "timeline": 5}'),
+    (200, "application/json", b'{"status": "pass", "checks": {}, "output": {"a": 1}}'),
+    (404, "application/json", b'{"detail": "Not Found"}'),
+    (200, "text/html", b"<!doctype html><html><body>Hello from the app</body></html>"),
+    (200, "application/json", b"[" * 100000),
+    (200, "application/json", b""),
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=[s[2][:30].decode() or "empty" for s in SHAPES])
+@pytest.mark.parametrize("as_json", [False, True])
+def test_status_says_in_one_line_that_no_supervisor_answers(
+    answering: http.server.ThreadingHTTPServer, shape: tuple[int, str, bytes], as_json: bool
+) -> None:
+    _Answers.answer = shape
+    r = cli("status", "--port", str(answering.server_address[1]), *(["--json"] if as_json else []))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stdout == "" and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith("no supervisor answers at 127.0.0.1:")
+
+
+def test_status_still_reads_a_well_formed_report(answering: http.server.ThreadingHTTPServer) -> None:
+    report = {
+        "status": "fail",
+        "phase": "degraded",
+        "checks": {"db": [{"status": "fail", "attempts": 3, "output": "refused: no", "after": []}]},
+        "child": {"state": "not-started", "pid": None},
+    }
+    _Answers.answer = (503, "application/health+json", json.dumps(report).encode())
+    r = cli("status", "--port", str(answering.server_address[1]))
+    assert r.returncode == 1 and "refused: no" in r.stdout and "phase: degraded" in r.stdout

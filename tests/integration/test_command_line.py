@@ -52,3 +52,37 @@ def test_config_lints_a_configuration_whose_secrets_are_not_there() -> None:
     assert gates["web"]["url"] == "http://127.0.0.1:1/" and "unresolved" not in gates["web"]
     assert "DATABASE_URL is not set" in r.stderr and "${REDIS_HOST} is not set" in r.stderr
     assert cli("check", env=env).returncode == 78  # everything else still refuses it at once
+
+
+# -- a command without -- ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["run", "sleep", "1"], "supervisor run [options] -- sleep 1"),
+        (
+            ["run", "--log-level", "debug", "gunicorn", "-b", ":8000", "app"],
+            "supervisor run [options] -- gunicorn -b :8000 app",
+        ),
+        (
+            ["wait", "tcp://127.0.0.1:1", "--timeout", "5s", "sleep", "1"],
+            "supervisor wait [options] TARGET... -- sleep 1",
+        ),
+    ],
+)
+def test_a_command_without_dashes_gets_a_one_line_hint(args: list[str], hint: str) -> None:
+    r = cli(*args, timeout=20)
+    assert r.returncode == 2
+    assert r.stderr == f"supervisor: put the command after --: {hint}\n"
+
+
+def test_wait_with_a_command_in_the_targets_names_it_once() -> None:
+    r = cli("wait", "--timeout", "1s", "tcp://127.0.0.1:1", "sleep", "1")
+    assert r.returncode == 78 and "Traceback" not in r.stderr
+    assert r.stderr.count("put the command after --: supervisor wait [options] TARGET... -- sleep 1") == 1
+
+
+def test_unknown_options_still_read_as_unknown() -> None:
+    r = cli("run", "--bogus")
+    assert r.returncode == 2 and "unrecognized arguments: --bogus" in r.stderr

@@ -1,11 +1,13 @@
-"""The health server against hostile and broken clients, through real sockets."""
+"""The health server against hostile and broken clients, through real sockets, and where it
+listens: the IPv6 "any" address takes IPv4 too, ``[::1]`` means ``::1`` to ``run``, ``probe`` and
+``config`` alike."""
 
 import socket
 import time
 
 import pytest
 
-from tests.helpers import get
+from tests.helpers import cli, get, wait_until
 from tests.integration.supervised import Launcher
 
 pytestmark = pytest.mark.integration
@@ -110,3 +112,64 @@ def test_request_bodies_are_read_to_their_end_or_refused_when_too_large(server: 
     reply = raw(port, big)
     assert reply.startswith(b"HTTP/1.1 413 ") and b"connection: close" in reply.lower()
     assert get(port, "/healthz").status == 200
+
+
+# -- the IPv6 "any" address takes IPv4 too; [::1] is ::1 -------------------------------------
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+needs_ipv6 = pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback here")
+
+
+def _v6_get(port: int, path: str) -> int:
+    return get(port, path, host="::1").status
+
+
+@needs_ipv6
+@pytest.mark.parametrize("any_v6", ["::", "[::]"])
+def test_health_host_any_v6_answers_over_ipv4_and_ipv6(supervise: Launcher, any_v6: str) -> None:
+    s = supervise.run("sleep", "60", env={"SUPERVISOR_HEALTH_HOST": any_v6})
+    s.wait_ready()  # over 127.0.0.1: refused when the socket is IPv6-only
+    assert get(s.port, "/readyz").status == 200
+    assert _v6_get(s.port, "/readyz") == 200
+    for host in ("::", "[::]", "127.0.0.1", "::1", "[::1]"):  # probe reads them as the server does
+        r = cli("probe", "ready", "--host", host, "--port", str(s.port))
+        assert r.returncode == 0, (host, r.stdout)
+
+
+@needs_ipv6
+def test_the_logged_health_url_brackets_ipv6(supervise: Launcher) -> None:
+    s = supervise.run("sleep", "60", env={"SUPERVISOR_HEALTH_HOST": "::"})
+    s.wait_listening()
+    wait_until(lambda: "health endpoints on" in s.output(), 10, "the announce line")
+    assert f"http://[::1]:{s.port}/healthz" in s.output()
+
+
+@needs_ipv6
+def test_bracketed_ipv6_host_means_the_same_to_run_probe_and_config(supervise: Launcher) -> None:
+    config = cli("config", "--json", env={"SUPERVISOR_HEALTH_HOST": "[::1]"})
+    assert config.returncode == 0, config.stderr
+    s = supervise.run("sleep", "60", env={"SUPERVISOR_HEALTH_HOST": "[::1]"})
+    wait_until(lambda: _v6_get(s.port, "/healthz") == 200 or s.proc.poll() is not None, 10, "::1 to answer")
+    assert s.proc.poll() is None, s.output()  # it used to exit 71: "[::1]" is no name to resolve
+    assert _v6_get(s.port, "/healthz") == 200
+    env = {"SUPERVISOR_HEALTH_HOST": "[::1]", "SUPERVISOR_HEALTH_PORT": str(s.port)}
+    assert cli("probe", env=env).returncode == 0
+    assert cli("probe", "--host", "[::1]", "--port", str(s.port)).returncode == 0
+    with pytest.raises(OSError):  # it listens on ::1 only, as asked
+        get(s.port, "/healthz", timeout=1)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "localhost"])
+def test_ipv4_any_and_a_name_still_listen(supervise: Launcher, host: str) -> None:
+    s = supervise.run("sleep", "60", env={"SUPERVISOR_HEALTH_HOST": host})
+    s.wait_ready()
+    assert cli("probe", "ready", "--host", host, "--port", str(s.port)).returncode == 0

@@ -2,6 +2,7 @@
 
 import json
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -139,3 +140,30 @@ def test_output_of_the_app_is_passed_through_unbuffered(supervise: Launcher) -> 
     assert s.wait(10) == 0
     out = s.output()
     assert "line-one" in out and "line-two" in out
+
+
+# -- no degraded warning for an app probe pending by design ---------------------------------------
+
+
+def test_no_degraded_warning_for_the_app_probe_before_the_app_runs(supervise: Launcher, tmp_path: Path) -> None:
+    flag, app_port = tmp_path / "go", free_port()
+    s = supervise.run(
+        sys.executable,
+        "-m",
+        "http.server",
+        "--bind",
+        "127.0.0.1",
+        str(app_port),
+        env={
+            "SUPERVISOR_GATE_FLAG": f"cmd:test -e {flag}",
+            "SUPERVISOR_STARTUP_TIMEOUT": "300ms",
+            "SUPERVISOR_APP_PROBE": f"tcp://127.0.0.1:{app_port}",
+        },
+    )
+    s.wait_listening()
+    wait_until(lambda: "degraded: not ready because flag" in s.output(), 10, "degraded on the gate")
+    flag.touch()
+    s.wait_ready(30)
+    out = s.output()
+    assert "degraded: every critical check passes now; starting the app" in out, out
+    assert "app-probe: pending" not in out and "because app-probe" not in out, out

@@ -31,15 +31,15 @@ def test_every_exit_code_is_documented() -> None:
 def test_every_test_named_in_the_reliability_matrix_exists() -> None:
     text = (DOCS / "reliability.md").read_text()
     tests = DOCS.parent / "tests"
-    named = re.findall(r"`((?:integration|unit)/[a-z_]+\.py)(?:::([A-Za-z0-9_*]+))?`", text)
+    named = re.findall(r"`((?:integration|unit)/[a-z0-9_/]+\.py)(?:::([A-Za-z0-9_*]+))?`", text)
     assert len(named) > 20
     for path, name in named:
         source = (tests / path).read_text()
         if name:
-            assert re.search(rf"def {name.replace('*', '.*')}\(", source), (path, name)
+            assert re.search(rf"(?:def|class) {name.replace('*', '.*')}[(:]", source), (path, name)
     everywhere = "".join(p.read_text() for p in tests.rglob("test_*.py"))
     for name in re.findall(r"`::([A-Za-z0-9_*]+)`", text):
-        assert re.search(rf"def {name.replace('*', '.*')}\(", everywhere), name
+        assert re.search(rf"(?:def|class) {name.replace('*', '.*')}[(:]", everywhere), name
 
 
 def test_the_configuration_reference_names_every_setting_flag_of_every_command() -> None:

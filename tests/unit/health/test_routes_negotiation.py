@@ -1,18 +1,13 @@
-"""Issue 15, the HTTP part, as pure functions: content negotiation with q-values, percent-decoded
-paths, ``?format=`` values, listen addresses, ``wait``'s JSON report, and the degraded log line."""
+"""``health/routes``, what a request asks for: content negotiation with q-values (``/readyz`` and
+``/metrics``), percent-decoded paths, and ``?format=`` values, as pure functions."""
 
 import json
-import logging
 
 import pytest
 
-from supervisor.commands import client
-from supervisor.commands import wait as waitcmd
-from supervisor.core import addresses
-from supervisor.core.checks import APP_PROBE, CheckState, Role, record_failure, record_success
+from supervisor.core.checks import CheckState, record_success
 from supervisor.core.readiness import ChildInfo, ChildStatus, Phase, Snapshot
 from supervisor.health.routes import METRICS_TYPES, READYZ_TYPES, negotiate, respond
-from supervisor.runtime import observers
 
 RUNNING = ChildInfo(ChildStatus.RUNNING, pid=42)
 
@@ -88,58 +83,3 @@ def test_unknown_format_values_are_400_naming_the_accepted_ones(query: str) -> N
 def test_format_wins_over_accept() -> None:
     assert call("/readyz?format=text", "application/json")[1] == "ok"
     assert json.loads(call("/readyz?format=json", "text/plain")[1])["status"] == "pass"
-
-
-@pytest.mark.parametrize(
-    ("host", "bare", "reachable", "url"),
-    [
-        ("0.0.0.0", "0.0.0.0", "127.0.0.1", "127.0.0.1"),
-        ("::", "::", "::1", "[::1]"),
-        ("[::]", "::", "::1", "[::1]"),
-        ("0:0::0", "0:0::0", "::1", "[::1]"),
-        ("[::1]", "::1", "::1", "[::1]"),
-        ("::1", "::1", "::1", "[::1]"),
-        ("localhost", "localhost", "localhost", "localhost"),
-        ("", "", "127.0.0.1", "127.0.0.1"),
-    ],
-)
-def test_listen_addresses(host: str, bare: str, reachable: str, url: str) -> None:
-    assert addresses.bare(host) == bare
-    assert addresses.reachable(host) == reachable
-    assert addresses.url_host(host) == url
-    assert client.address(host, "8081") == (reachable, 8081)
-
-
-def test_wait_report_has_one_entry_per_target_in_order() -> None:
-    states = tuple(
-        record_success(CheckState(f"target{i}", "tcp", "tcp://db:5432"), now=1.0, duration=0.001) for i in (1, 2, 10)
-    )
-    doc = json.loads(waitcmd.report_json(Snapshot(Phase.GATING, states), True))
-    assert list(doc["checks"]) == ["target1", "target2", "target10"]
-    assert [e[0]["target"] for e in doc["checks"].values()] == ["tcp://db:5432"] * 3
-
-
-def test_a_pending_app_probe_is_no_reason_to_be_degraded(caplog: pytest.LogCaptureFixture) -> None:
-    probe = CheckState(APP_PROBE, "tcp", "tcp://127.0.0.1:8000", role=Role.APP_PROBE)
-    gate = CheckState("db", "tcp", "tcp://db:5432")
-    failing = record_failure(gate, now=1.0, duration=0.01, error="refused")
-    passing = record_success(failing, now=2.0, duration=0.01)
-    child = ChildInfo()
-    gating = Snapshot(Phase.GATING, (failing, probe), child)
-    degraded = Snapshot(Phase.DEGRADED, (failing, probe), child)
-    recovered = Snapshot(Phase.DEGRADED, (passing, probe), child)
-    spawned = Snapshot(Phase.DEGRADED, (passing, probe), RUNNING)
-    with caplog.at_level(logging.INFO):
-        observers.log_changes(gating, degraded)
-        observers.log_changes(degraded, recovered)
-        observers.log_changes(recovered, spawned)
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert warnings == [
-        "degraded: not ready because db: refused",
-        "degraded: every critical check passes now; starting the app",
-    ]
-    caplog.clear()
-    answered = record_failure(probe, now=3.0, duration=0.01, error="refused")  # the app ran, then its probe failed
-    with caplog.at_level(logging.INFO):
-        observers.log_changes(spawned, Snapshot(Phase.DEGRADED, (passing, answered), RUNNING))
-    assert "degraded: not ready because app-probe: refused" in caplog.text

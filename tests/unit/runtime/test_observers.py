@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from supervisor.core.checks import CheckState, Role, record_failure, record_success
+from supervisor.core.checks import APP_PROBE, CheckState, Role, record_failure, record_success
 from supervisor.core.readiness import ChildInfo, ChildStatus, Phase, Snapshot
 from supervisor.core.reasons import ReasonClass
 from supervisor.runtime import observers
@@ -97,6 +97,20 @@ def test_a_failure_for_another_reason_is_news(log: pytest.LogCaptureFixture) -> 
     assert info.__dict__["output"] == ["no such column: name"]
 
 
+def test_a_failure_for_another_reason_without_output_is_news_too(log: pytest.LogCaptureFixture) -> None:
+    """Refused, then a login turned away: no command output either time, yet the reason changed
+    (a re-check after start-up logs nothing else above debug for it)."""
+    once = fail(gate(), "cannot connect to db:5432: Connection refused")
+    twice = fail(once, "password authentication failed for user app")
+    again = fail(twice, "password authentication failed for user app")
+    observers.log_changes(snap(once, phase=Phase.RUNNING), snap(twice, phase=Phase.RUNNING))
+    assert above_debug(log) == ["gate db still failing: refused: password authentication failed for user app"]
+    assert "output" not in first(log, logging.INFO).__dict__
+    log.clear()
+    observers.log_changes(snap(twice, phase=Phase.RUNNING), snap(again, phase=Phase.RUNNING))
+    assert above_debug(log) == []  # the same reason again is no news
+
+
 def test_a_still_passing_check_logs_nothing_above_debug(log: pytest.LogCaptureFixture) -> None:
     once = record_success(gate(), now=1.0, duration=0.01)
     twice = record_success(once, now=2.0, duration=0.01)
@@ -152,3 +166,29 @@ def test_non_critical_failures_do_not_hold_a_degraded_supervisor(log: pytest.Log
     # once the app runs, nothing more to say
     observers.log_changes(degraded, snap(mail, phase=Phase.DEGRADED, child=RUNNING))
     assert lines(log, logging.WARNING) == []
+
+
+def test_a_pending_app_probe_is_no_reason_to_be_degraded(caplog: pytest.LogCaptureFixture) -> None:
+    probe = CheckState(APP_PROBE, "tcp", "tcp://127.0.0.1:8000", role=Role.APP_PROBE)
+    gate = CheckState("db", "tcp", "tcp://db:5432")
+    failing = record_failure(gate, now=1.0, duration=0.01, error="refused")
+    passing = record_success(failing, now=2.0, duration=0.01)
+    child = ChildInfo()
+    gating = Snapshot(Phase.GATING, (failing, probe), child)
+    degraded = Snapshot(Phase.DEGRADED, (failing, probe), child)
+    recovered = Snapshot(Phase.DEGRADED, (passing, probe), child)
+    spawned = Snapshot(Phase.DEGRADED, (passing, probe), RUNNING)
+    with caplog.at_level(logging.INFO):
+        observers.log_changes(gating, degraded)
+        observers.log_changes(degraded, recovered)
+        observers.log_changes(recovered, spawned)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "degraded: not ready because db: refused",
+        "degraded: every critical check passes now; starting the app",
+    ]
+    caplog.clear()
+    answered = record_failure(probe, now=3.0, duration=0.01, error="refused")  # the app ran, then its probe failed
+    with caplog.at_level(logging.INFO):
+        observers.log_changes(spawned, Snapshot(Phase.DEGRADED, (passing, answered), RUNNING))
+    assert "degraded: not ready because app-probe: refused" in caplog.text

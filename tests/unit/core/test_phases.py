@@ -18,7 +18,7 @@ from supervisor.core.readiness import (
 )
 from supervisor.runtime.state import StateStore
 
-DESIGN = Path(__file__).resolve().parents[2] / "docs" / "design.md"
+DESIGN = Path(__file__).resolve().parents[3] / "docs" / "design.md"
 G, D, S, R, X = Phase.GATING, Phase.DEGRADED, Phase.STARTING, Phase.RUNNING, Phase.STOPPING
 
 # Written out apart from the code on purpose: (with an app probe, without one); None is illegal.

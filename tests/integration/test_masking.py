@@ -1,13 +1,15 @@
-"""Issue 15, one masking path: a password that is one of the supervisor's own words (``failed``,
+"""Masking on the real thing: a password that is one of the supervisor's own words (``failed``,
 ``exit``, ``refused``, ``timed``, ``status``, ``gate``, ``cannot``) never shows where it stands as
 a secret, and never masks our words either (where ``***`` landed would tell the password), in
 ``check``, ``check --json``, every ``/readyz`` form and the logs, text and JSON. Outside text is
-masked whole before it is cut; a port is ASCII digits only."""
+masked whole before it is cut (a command gate's output too, short passwords as tokens); a port is
+ASCII digits only."""
 
 import json
 import logging
 import shlex
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +24,7 @@ from supervisor.core.checks import CheckState
 from supervisor.core.redaction import register, secrets
 from supervisor.kinds import postgres
 from supervisor.kinds.base import one_line
+from supervisor.kinds.command import TAIL_BYTES
 from tests.helpers import cli, free_port, wait_until
 from tests.integration.supervised import Launcher, Supervised
 
@@ -355,3 +358,45 @@ def test_a_password_followed_by_another_at_sign_is_masked_in_a_commands_output(w
     assert r.returncode == 1
     assert "password is ***" in r.stdout
     assert "hunter2secret" not in r.stdout + r.stderr and "other2secret" not in r.stdout + r.stderr
+
+
+# -- a command gate's output: cut after masking, short passwords as tokens ------------------------
+
+PW = "Zq9Zq9Zq9Zq9Zq9Zq9"
+
+
+def _cmd_gate(program: str, password: str) -> dict[str, str]:
+    return {
+        "SUPERVISOR_GATE_OUT": f"cmd:{sys.executable} -c {program!r} redis://:{password}@h/0",
+        "SUPERVISOR_STARTUP_TIMEOUT": "2s",
+    }
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        # the line is cut at 200 characters inside the password
+        "import sys; print('x' * 190 + ' ' + sys.argv[1][9:-4]); sys.exit(3)",
+        # the tail begins inside the password (one line longer than the tail)
+        f"import sys; sys.stdout.write('A' * 100 + sys.argv[1][9:-4] + 'B' * {TAIL_BYTES - 9}); sys.exit(3)",
+        # glued between word characters, no cut at all
+        "import sys; sys.stdout.write('A' * 100 + sys.argv[1][9:-4] + 'B' * 100); sys.exit(3)",
+    ],
+)
+def test_a_cut_in_command_output_never_shows_a_piece_of_a_password(program: str) -> None:
+    out = cli("check", "--json", env=_cmd_gate(program, PW))
+    assert out.returncode == 1, out.stderr
+    shown = json.loads(out.stdout)["checks"]["out"][0]["output"]
+    assert "exit status 3" in shown and "***" in shown
+    for piece in ("Zq9", "q9Z", "9Zq"):
+        assert piece not in out.stdout + out.stderr
+
+
+def test_a_short_password_is_masked_as_a_token_in_a_cmd_line_and_its_output() -> None:
+    program = "import sys; print('about the token ab, cab'); sys.exit(3)"
+    out = cli("check", "--json", env=_cmd_gate(program, "ab"))
+    check = json.loads(out.stdout)["checks"]["out"][0]
+    assert check["output"].endswith("about the token ***, cab")
+    assert ":***@h/0" in check["target"]
+    config = cli("config", env=_cmd_gate(program, "ab"))
+    assert ":***@h/0" in config.stdout and ":ab@" not in config.stdout

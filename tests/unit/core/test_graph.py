@@ -2,6 +2,7 @@
 
 import pytest
 
+from supervisor.core import graph
 from supervisor.core.graph import GraphError, Node, find_cycle, resolve
 
 
@@ -65,3 +66,17 @@ def test_a_cycle_is_spelled_out(nodes: list[Node], cycle: str) -> None:
 
 def test_find_cycle_on_a_diamond_finds_none() -> None:
     assert find_cycle({"a": ("b", "c"), "b": ("d",), "c": ("d",), "d": ()}) == []
+
+
+def test_a_cycle_of_thousands_of_nodes_is_found_without_recursion() -> None:
+    n = 5000
+    edges = {f"g{i}": [f"g{(i + 1) % n}"] for i in range(n)}
+    cycle = graph.find_cycle(edges)
+    assert cycle[0] == cycle[-1] and len(cycle) == n + 1
+    nodes = [graph.Node(f"g{i}", False, (f"g{(i + 1) % 1500}",)) for i in range(1500)]
+    with pytest.raises(graph.GraphError, match="the start-up order has a cycle"):
+        graph.resolve(nodes)
+
+
+def test_a_chain_without_a_cycle_has_none() -> None:
+    assert graph.find_cycle({f"g{i}": [f"g{i + 1}"] for i in range(5000)}) == []

@@ -25,6 +25,7 @@ from supervisor import cli, exitcodes
 from supervisor.commands import check, loading, output, wait
 from supervisor.commands import config as configcmd
 from supervisor.commands import status as statuscmd
+from supervisor.commands import wait as waitcmd
 from supervisor.config.models import flags
 from supervisor.config.settings import ConfigError
 from supervisor.core.checks import CheckState, record_failure, record_success
@@ -494,3 +495,12 @@ def test_config_show_returns_ok_for_a_runnable_config(capsys: pytest.CaptureFixt
     assert configcmd.show(cfg, as_json=False) == exitcodes.OK
     out = capsys.readouterr().out
     assert any(line.split()[:2] == ["health_port", "8081"] for line in out.splitlines())
+
+
+def test_wait_report_has_one_entry_per_target_in_order() -> None:
+    states = tuple(
+        record_success(CheckState(f"target{i}", "tcp", "tcp://db:5432"), now=1.0, duration=0.001) for i in (1, 2, 10)
+    )
+    doc = json.loads(waitcmd.report_json(Snapshot(Phase.GATING, states), True))
+    assert list(doc["checks"]) == ["target1", "target2", "target10"]
+    assert [e[0]["target"] for e in doc["checks"].values()] == ["tcp://db:5432"] * 3

@@ -405,3 +405,30 @@ def test_the_installed_table_is_current_only_inside() -> None:
 def test_not_pid_1_and_not_asked_means_no_adoption() -> None:
     assert os.getpid() != 1
     assert processes.should_adopt_orphans(False) is False
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to become another user in a forked child")
+def test_a_process_no_longer_ours_to_signal_is_a_warning_never_an_exception() -> None:
+    """EPERM from the kernel (the app exec'd a set-user-ID program, or the supervisor runs as
+    another user than it): a stop goes on. A forked child that has become ``nobody`` signals a
+    group led by a process of root's, for real."""
+    target = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the forked child, which reports by its exit code
+            code = 12
+            try:
+                os.setgroups([])
+                os.setresgid(65534, 65534, 65534)
+                os.setresuid(65534, 65534, 65534)
+                process = object.__new__(ManagedProcess)  # only what signalling reads
+                process.pid, process.returncode = target.pid, None
+                code = 10 if process.signal_group(signal.SIGTERM) is False else 11
+            finally:
+                os._exit(code)
+        _pid, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 10  # refused, no exception: False
+        assert target.poll() is None  # and the kernel did refuse: it still runs
+    finally:
+        target.kill()
+        target.wait()

@@ -43,3 +43,9 @@ def test_format_prefers_the_largest_exact_unit() -> None:
     assert format_duration(120) == "2m"
     assert format_duration(3600) == "1h"
     assert format_duration(90) == "90s"
+
+
+@pytest.mark.parametrize("text", ["\u0661\u0660s", "\u0661\u0660", "\uff11s", "5\u0660s"])
+def test_durations_take_ascii_digits_only(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)

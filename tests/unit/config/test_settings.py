@@ -1,4 +1,6 @@
-"""Settings: precedence, gate families, and one clear line for every class of bad input."""
+"""Settings: precedence, gate families, and one clear line for every class of bad input; a gate
+skipped by ``ONLY_IF_SET`` still built and checked in full; numbers in ASCII digits only and TOML
+values of the field's type."""
 
 from pathlib import Path
 
@@ -209,7 +211,7 @@ def test_schema_lists_every_setting_and_gates() -> None:
         assert name in props
 
 
-def test_issue_3_defaults_and_prestart_order(tmp_path: Path) -> None:
+def test_defaults_and_prestart_tasks_in_name_order_the_environment_winning(tmp_path: Path) -> None:
     f = tmp_path / "s.toml"
     f.write_text(
         '[prestart]\nb_static = "python manage.py collectstatic"\na_migrate = ["python", "manage.py", "migrate"]\n'
@@ -298,3 +300,74 @@ def test_no_toml_parser_is_imported_without_a_file() -> None:
     code += "print('tomllib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def _problems(environ: dict[str, str], **kwargs: object) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(environ=environ, **kwargs)  # type: ignore[arg-type]
+    return info.value.problems
+
+
+SKIP = {"SUPERVISOR_GATE_DEPLOY__ONLY_IF_SET": "DJANGO_SETTINGS_MODULE"}
+
+
+def test_a_skipped_cmd_gate_is_built_in_full_and_only_marked_skipped() -> None:
+    config = load_config(environ={"SUPERVISOR_GATE_DEPLOY": "cmd:python3 -c pass", **SKIP}, check_programs=True)
+    (gate,) = config.gates
+    assert gate.skipped_because == "DJANGO_SETTINGS_MODULE is not set"
+    assert gate.kind == "cmd" and gate.argv == ("python3", "-c", "pass") and gate.startup_only
+
+
+def test_a_skipped_gate_with_an_invalid_url_is_a_configuration_error() -> None:
+    problems = _problems({"SUPERVISOR_GATE_DEPLOY": "redis://h:99999", **SKIP})
+    assert problems == ["SUPERVISOR_GATE_DEPLOY=redis://h:99999: the port must be a number from 1 to 65535"]
+
+
+def test_a_skipped_env_gate_whose_variable_is_unset_is_no_error() -> None:
+    env = {"SUPERVISOR_GATE_CACHE": "env:REDIS_URL", "SUPERVISOR_GATE_CACHE__ONLY_IF_SET": "REDIS_URL"}
+    (gate,) = load_config(environ=env).gates
+    assert gate.skipped_because == "REDIS_URL is not set"
+
+
+def test_a_variable_of_blanks_is_not_set_for_only_if_set() -> None:
+    env = {"SUPERVISOR_GATE_DEPLOY": "cmd:python3 -c pass", "DJANGO_SETTINGS_MODULE": "  ", **SKIP}
+    assert load_config(environ=env).gates[0].skipped_because is not None
+
+
+@pytest.mark.parametrize("value", ["\u0668\u0660\u0668\u0661", "9_000", "+9000", "9000.0", "0x10"])
+def test_whole_numbers_from_the_environment_take_ascii_digits_only(value: str) -> None:
+    (problem,) = _problems({"SUPERVISOR_HEALTH_PORT": value})
+    assert problem.startswith("SUPERVISOR_HEALTH_PORT=")
+
+
+def test_environment_numbers_and_booleans_still_parse() -> None:
+    env = {"SUPERVISOR_HEALTH_PORT": " 9000 ", "SUPERVISOR_SUBREAPER": "yes", "SUPERVISOR_GATE_A": "tcp://h:1"}
+    config = load_config(environ={**env, "SUPERVISOR_GATE_A__CRITICAL": "false"})
+    assert config.settings.health_port == 9000 and config.settings.subreaper and not config.gates[0].critical
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("health_port = 9000.0", "'health_port'"),
+        ('health_port = "9000"', "'health_port'"),
+        ("subreaper = 1", "'subreaper'"),
+        ('restart_limit = "3"', "'restart_limit'"),
+        ('[gates.a]\nurl = "tcp://h:1"\ncritical = "yes"', "[gates.a] critical"),
+        ('[gates.a]\nurl = "tcp://h:1"\nstartup_only = 1', "[gates.a] startup_only"),
+        ('[gates.a]\nurl = "tcp://h:1"\nfailure_threshold = 2.0', "[gates.a] failure_threshold"),
+        ('[gates.a]\nurl = "tcp://h:1"\ntimeout = "\u0661\u0660s"', "[gates.a] timeout"),
+    ],
+)
+def test_a_toml_value_must_have_the_fields_type(tmp_path: Path, line: str, key: str) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(line + "\n")
+    (problem,) = _problems({}, config_file=str(path))
+    assert problem.startswith(f"{path}: ") and key in problem and "expected" in problem
+
+
+def test_toml_values_of_the_right_type_pass(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text('health_port = 9000\nsubreaper = true\n[gates.a]\nurl = "tcp://h:1"\ncritical = false\n')
+    config = load_config(environ={}, config_file=str(path))
+    assert config.settings.health_port == 9000 and not config.gates[0].critical
