@@ -6,7 +6,10 @@ own, kept in the cache like this checkout's), then against this checkout; both o
 and every line of figures that both runs printed in the same shape is shown as one row with the
 two sides' numbers. Both sides run the same interpreter (the one running this script) and this
 checkout's bench scripts, so only the supervisor differs.
-Usage: python3 bench/compare.py REF [NAME ...]   (NAME: as for run_all.py; default: the five below)
+The machine drifts between two runs in a row (the bench's own baseline, measured on both sides,
+shows by how much): ``--after-first`` swaps the order, to tell drift from a change; the ratios
+each bench takes against its own baseline are the figures to compare.
+Usage: python3 bench/compare.py [--after-first] REF [NAME ...]   (NAME: as for run_all.py; default: the five below)
 """
 
 import os
@@ -44,21 +47,28 @@ def run(bench: str, args: tuple[str, ...], supervisor: str) -> str:
     return done.stdout + (f"(exit {done.returncode}) {done.stderr[-500:]}" if done.returncode else "")
 
 
+def _shape(line: str) -> str:
+    """A line with its numbers as ``#`` and its blanks collapsed (widths follow the numbers)."""
+    return " ".join(_NUMBER.sub("#", line).split())
+
+
 def rows(before: str, after: str) -> list[str]:
     """Lines of figures printed alike by both sides: the text once, then before -> after."""
-    shaped = {_NUMBER.sub("#", line): line for line in before.splitlines() if _NUMBER.search(line)}
+    shaped = {_shape(line): line for line in before.splitlines() if _NUMBER.search(line)}
     out = []
     for line in after.splitlines():
-        old = shaped.get(_NUMBER.sub("#", line))
+        old = shaped.get(_shape(line))
         if old is None or "side:" in line:
             continue
         pairs = [f"{a} -> {b}" for a, b in zip(_NUMBER.findall(old), _NUMBER.findall(line), strict=True) if a != b]
-        label = " ".join(_NUMBER.sub("#", line).split())
+        label = _shape(line)
         out.append(f"  {label[:90]:<90}  {'; '.join(pairs) or 'same'}")
     return out
 
 
 def main(argv: list[str]) -> int:
+    after_first = "--after-first" in argv
+    argv = [a for a in argv if a != "--after-first"]
     if not argv:
         print(__doc__)
         return 2
@@ -73,8 +83,12 @@ def main(argv: list[str]) -> int:
     for name in names:
         bench = known[name]
         print(f"\n=== {name} {' '.join(bench.args)}", flush=True)
-        before = run(name, bench.args, old)
-        after = run(name, bench.args, new)
+        if after_first:
+            after = run(name, bench.args, new)
+            before = run(name, bench.args, old)
+        else:
+            before = run(name, bench.args, old)
+            after = run(name, bench.args, new)
         print(f"--- before ({ref})\n{before}--- after (this checkout)\n{after}--- figures, before -> after")
         print("\n".join(rows(before, after)) or "  (no line printed alike by both)", flush=True)
     return 0
