@@ -51,10 +51,50 @@ def _ensure_standard_streams() -> None:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with a hint for a command given without ``--`` before it (``run sleep 1``)."""
+    """argparse, with a hint for a command given without ``--`` before it (``run sleep 1``), and a
+    value that starts with a dash taken as the value (``--startup-timeout -1s``: argparse would
+    take ``-1s`` for an unknown flag and say "expected one argument" instead of what is wrong with
+    the value)."""
 
-    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
-        parsed, extras = super().parse_known_args(*args, **kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._valued: set[str] = set()  # the flags that take a value
+        self._flags: set[str] = set()
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self._flags.update(action.option_strings)
+        if action.option_strings and action.nargs is None:
+            self._valued.update(action.option_strings)
+        return action
+
+    def _with_dashed_values(self, words: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            word = words[i]
+            following = words[i + 1] if i + 1 < len(words) else None
+            if (
+                word in self._valued
+                and following is not None
+                and following.startswith("-")
+                and following.split("=", 1)[0] not in self._flags
+            ):
+                out.append(f"{word}={following}")
+                i += 2
+                continue
+            out.append(word)
+            i += 1
+        return out
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        words = list(sys.argv[1:] if args is None else args)
+        if self.prog == PROG and words and words[0].startswith("-") and words[0] not in self._flags:
+            named = next((w for w in words if w in COMMANDS), None)
+            if named is not None:  # `supervisor --log-level debug run`: argparse would call debug a bad command
+                rest = " ".join(w for w in words if w != named)
+                self.exit(2, f"{PROG}: options go after the command: {PROG} {named} {rest}\n")
+        parsed, extras = super().parse_known_args(self._with_dashed_values(words), namespace)
         command = getattr(parsed, "command", None)
         if extras and not extras[0].startswith("-") and command in ("run", "wait"):
             import shlex
@@ -140,7 +180,7 @@ def _parser(chosen: str | None = None) -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="print the effective configuration, secrets redacted")
     common(config, "config")
-    config.add_argument("--json", action="store_true")
+    config.add_argument("--json", action="store_true", help="print the configuration as JSON")
     config.add_argument("--schema", action="store_true", help="print the JSON schema of the configuration")
 
     def address(p: argparse.ArgumentParser) -> None:

@@ -168,6 +168,13 @@ def main(call: Invocation) -> int:
 
     problems = [f"{flag}={shown(text)}: expected {why}" for flag, text, why in bad_durations]
     problems += [f"target {i} ({shown(target)}): {why}" for i, target, why in bad_targets]
+    from supervisor.config.assemble import missing_program
+    from supervisor.config.gatespec import kind_of
+
+    for spec in specs:  # looked up now, as `run` and `check` do: a missing program is exit 78, not 124
+        if (kind := kind_of(spec)) is not None and kind.runs_command:
+            problems += missing_program(spec.argv, f"target {spec.name.removeprefix('target')} ({spec.scheme}:)")
+    problems += missing_program(command, "the command after --")
     if loose is not None:
         i, words = loose
         problems.append(

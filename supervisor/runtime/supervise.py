@@ -31,7 +31,7 @@ from supervisor.pid1.signals import HANDLED_SIGNALS, STOP_SIGNALS, SignalInbox
 from supervisor.runtime import lazyimport
 from supervisor.runtime.engine import GateEngine
 from supervisor.runtime.lifecycle import AppLifecycle, RestartPolicy
-from supervisor.runtime.observers import log_changes
+from supervisor.runtime.observers import ChangeLog
 from supervisor.runtime.startup import StartupSequence, task_states
 from supervisor.runtime.state import StateStore, spec_state
 from supervisor.runtime.stopping import Stopper
@@ -88,7 +88,7 @@ class Supervisor:
         self._child_nofile = child_nofile  # the descriptor limits children get (``fdlimit``)
         s = config.settings
         self.store = StateStore(initial_checks(config))
-        self.store.subscribe(log_changes)
+        self.store.subscribe(ChangeLog())
         self.backoff = Backoff(s.backoff_initial, s.backoff_max)
         self.engine = GateEngine(self.store, self.backoff, s.check_interval)
         store = self.store

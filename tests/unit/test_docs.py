@@ -2,6 +2,7 @@
 and every test the reliability matrix names exists."""
 
 import argparse
+import ast
 import re
 from pathlib import Path
 
@@ -28,18 +29,70 @@ def test_every_exit_code_is_documented() -> None:
             assert f"| {value} |" in text, name
 
 
-def test_every_test_named_in_the_reliability_matrix_exists() -> None:
+ROOT = DOCS.parent
+TESTS = ROOT / "tests"
+# `unit/x/test_y.py`, `tests/container/test_z.py::TestA::test_b[param]`, `bench/startup.py`
+PATH_REF = re.compile(r"`((?:tests/)?[a-z0-9_]+(?:/[a-z0-9_]+)*\.py)((?:::[A-Za-z0-9_*]+)*)(?:\[[^\]`]*\])?`")
+NAME_REF = re.compile(r"`((?:::[A-Za-z0-9_*]+)+)(?:\[[^\]`]*\])?`")
+
+
+def _written() -> dict[str, str]:
+    return {p.name: p.read_text() for p in [ROOT / "README.md", *DOCS.glob("*.md")]}
+
+
+def _definitions(tree: ast.AST, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every function and class of a module by its path of names: ``("TestA", "test_b")``."""
+    found: set[tuple[str, ...]] = set()
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add((*prefix, node.name))
+            if isinstance(node, ast.ClassDef):
+                found |= _definitions(node, (*prefix, node.name))
+    return found
+
+
+def _defines(defined: set[tuple[str, ...]], names: str) -> bool:
+    """``::TestA::test_b`` (``*`` as a wildcard) names something ``defined`` holds."""
+    wanted = [re.compile(part.replace("*", ".*") + "$") for part in names.strip(":").split("::")]
+    return any(
+        len(path) >= len(wanted) and all(w.match(n) for w, n in zip(wanted, path[-len(wanted) :], strict=True))
+        for path in defined
+    )
+
+
+def _resolve(path: str) -> Path | None:
+    """A path as the docs write it: from the repository, the package, the tests or (a bench
+    named beside its folder) ``bench/``."""
+    for base in (ROOT, ROOT / "supervisor", TESTS, ROOT / "bench"):
+        if (base / path).is_file():
+            return base / path
+    return None
+
+
+def test_every_file_and_test_the_docs_name_exists() -> None:
+    seen = 0
+    for doc, text in _written().items():
+        for path, names in PATH_REF.findall(text):
+            found = _resolve(path)
+            assert found is not None, (doc, path)
+            seen += 1
+            if names:
+                assert _defines(_definitions(ast.parse(found.read_text())), names), (doc, path, names)
+    assert seen > 60
+
+
+def test_every_test_named_without_its_file_exists() -> None:
+    defined = set().union(*(_definitions(ast.parse(p.read_text())) for p in TESTS.rglob("test_*.py")))
     text = (DOCS / "reliability.md").read_text()
-    tests = DOCS.parent / "tests"
-    named = re.findall(r"`((?:integration|unit)/[a-z0-9_/]+\.py)(?:::([A-Za-z0-9_*]+))?`", text)
-    assert len(named) > 20
-    for path, name in named:
-        source = (tests / path).read_text()
-        if name:
-            assert re.search(rf"(?:def|class) {name.replace('*', '.*')}[(:]", source), (path, name)
-    everywhere = "".join(p.read_text() for p in tests.rglob("test_*.py"))
-    for name in re.findall(r"`::([A-Za-z0-9_*]+)`", text):
-        assert re.search(rf"(?:def|class) {name.replace('*', '.*')}[(:]", everywhere), name
+    named = NAME_REF.findall(text)
+    assert len(named) > 5
+    for names in named:
+        assert _defines(defined, names), names
+
+
+def test_the_reliability_matrix_names_tests_by_their_files() -> None:
+    text = (DOCS / "reliability.md").read_text()
+    assert len([p for p, _ in PATH_REF.findall(text) if "test_" in p]) > 20
 
 
 def test_the_configuration_reference_names_every_setting_flag_of_every_command() -> None:

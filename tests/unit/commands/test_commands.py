@@ -362,6 +362,63 @@ def test_wait_without_the_double_dash_names_the_mistake(capsys: pytest.CaptureFi
     assert "put the command after --: supervisor wait [options] TARGET... -- migrate" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["check", "--startup-timeout", "-1s"], "--startup-timeout=-1s"),
+        (["run", "--check-interval", "-2", "--", "true"], "--check-interval=-2"),
+        (["wait", "tcp://127.0.0.1:1", "--timeout", "-5s"], "--timeout=-5s"),
+        (["wait", "--attempt-timeout", "-1ms", "tcp://127.0.0.1:1"], "--attempt-timeout=-1ms"),
+    ],
+)
+def test_a_value_with_a_dash_is_judged_as_a_value(
+    capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+) -> None:
+    """argparse alone takes ``-1s`` for an unknown flag ("expected one argument", exit 2): the
+    value is what is wrong, and the error names the flag with it (exit 78)."""
+    code, _, err = run(capsys, *argv)
+    assert code == exitcodes.CONFIG_ERROR
+    assert err.startswith(f"supervisor: {named}: expected"), err
+
+
+def test_a_flag_after_a_flag_is_still_a_missing_value(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["check", "--config", "--startup-timeout=3s"])
+    assert caught.value.code == 2
+    assert "argument --config: expected one argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv", [["--log-level", "debug", "run"], ["--config", "x.toml", "check"], ["--json", "status"]]
+)
+def test_options_before_the_command_are_named_as_such(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main([*argv, "--", "true"] if argv[-1] == "run" else argv)
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    command = argv[-1]
+    assert err == f"supervisor: options go after the command: supervisor {command} {' '.join(argv[:-1])}\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ["cmd:no-such-program-here --flag"],
+            "supervisor: target 1 (cmd:): 'no-such-program-here' is not found on PATH",
+        ),
+        (["cmd:true", "cmd:/no/such/file"], "supervisor: target 2 (cmd:): '/no/such/file' does not exist"),
+        (["cmd:true", "--", "no-such-program-here"], "supervisor: the command after --: 'no-such-program-here' is not"),
+    ],
+)
+def test_wait_looks_programs_up_before_waiting(capsys: pytest.CaptureFixture[str], argv: list[str], line: str) -> None:
+    """As `run` and `check` do: a program that is not there is exit 78 at once, not a timeout."""
+    code, out, err = run(capsys, "wait", "--timeout", "30s", *argv)
+    assert code == exitcodes.CONFIG_ERROR
+    assert out == ""  # nothing was waited for
+    assert err.startswith(line), err
+
+
 def test_wait_reports_bad_durations_and_targets(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "wait", "cassandra://x", "--timeout", "soon")
     assert code == exitcodes.CONFIG_ERROR
