@@ -38,6 +38,7 @@ BENCHES = (
     Bench("signal_latency", ("30",), ("5",), (("tini", "tini"), ("unshare", "util-linux"))),
     Bench("ready_time", ("10",), ("3",)),
     Bench("ready_cpu", ("15",), ("3",)),
+    Bench("notify_ready", ("15",), ("3",)),
     Bench("healthz_under_hang", ("500",), ("100",)),
     Bench("healthz_under_flood", ("200", "32"), ("50", "8")),
     Bench("blocked_gate", ("20",), ("5",)),

@@ -9,6 +9,7 @@ restart policy) and ``stopping`` (signals, drain, stop timeout). Stopping is can
 the app exits for good, or a stop signal ends the run, the task group is cancelled.
 """
 
+import contextlib
 import os
 import random
 import signal
@@ -28,7 +29,7 @@ from supervisor.pid1 import processes
 from supervisor.pid1.foreground import Foreground
 from supervisor.pid1.processes import ProcessTable
 from supervisor.pid1.signals import HANDLED_SIGNALS, STOP_SIGNALS, SignalInbox
-from supervisor.runtime import lazyimport
+from supervisor.runtime import lazyimport, sdnotify
 from supervisor.runtime.engine import GateEngine
 from supervisor.runtime.lifecycle import AppLifecycle, RestartPolicy
 from supervisor.runtime.observers import ChangeLog
@@ -74,10 +75,13 @@ class _Parts:
     app: AppLifecycle
 
 
-def _settle_process() -> None:
-    """The process-wide changes a run makes before anything else can observe them."""
+def _settle_process() -> sdnotify.Target | None:
+    """The process-wide changes a run makes before anything else can observe them; where the
+    service manager listens (``NOTIFY_SOCKET``, taken out of every child's environment)."""
     processes.withhold_app_only_variables()  # before prometheus-client is imported
+    notify = sdnotify.take_environment()  # before anything is spawned
     lazyimport.settle()  # what start-up allocated stays: no collection walks it again
+    return notify
 
 
 class Supervisor:
@@ -121,13 +125,19 @@ class Supervisor:
 
     async def _serve(self, inbox: SignalInbox) -> int:
         """Build, start, wait: the order of the start is the point (see the module docstring)."""
-        _settle_process()
+        notify = _settle_process()
         listener = await self._listen()
         if listener is None:
             return exitcodes.OS_ERROR
+        notifier = None if notify is None else await sdnotify.Notifier.open(notify)
         table = self.table = self._process_table()
-        with processes.installed(table):
+        with processes.installed(table), contextlib.ExitStack() as closing:
             async with anyio.create_task_group() as tg:
+                if notifier is not None:
+                    closing.callback(notifier.close)
+                    self.store.subscribe(notifier.observe)
+                    notifier.observe(self.store.snapshot(), self.store.snapshot())
+                    tg.start_soon(notifier.run, name="sd_notify")
                 finish = _Finisher(tg.cancel_scope)
                 parts = self._build(tg, table, finish)
                 # the inbox's one reader: reaps on SIGCHLD, acts on every other signal, early ones first

@@ -2,11 +2,14 @@
 degraded mode, stopping, reaping."""
 
 import json
+import socket
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from tests.container.conftest import Container, Podman, wait_listening
-from tests.helpers import get, wait_until
+from tests.helpers import free_port, get, status_of, wait_until
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(900)]  # the first builds the image
 
@@ -68,3 +71,45 @@ def test_two_hundred_orphans_leave_no_zombie(image: str, start: object) -> None:
         return len(fields) > 0 and "Z" not in fields and len(fields) < 10
 
     wait_until(settled, 30, "every orphan reaped")
+
+
+def test_podman_sdnotify_container_passes_on_ready_only_once_ready_and_the_app_sees_no_socket(
+    image: str, podman: Podman, tmp_path: Path
+) -> None:
+    """``podman run --sdnotify=container`` (podman 4.3 here: it does not wait for it with -d)
+    passes the container's ``READY=1`` on to its own NOTIFY_SOCKET, our receiver (podman's own
+    tests use socat): not while a gate cannot pass, once it has. gunicorn's environment holds no
+    NOTIFY_SOCKET."""
+    where = tmp_path / "notify.sock"
+    manager = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    manager.bind(str(where))
+    manager.setblocking(False)
+    health = free_port()
+    name = f"cs-test-notify-{health}"
+    args = ["podman", "run", "-d", "--pull=never", "--sdnotify=container", "--name", name]
+    args += ["-p", f"127.0.0.1:{health}:8081", "-e", "SUPERVISOR_GATE_GO=cmd:test -f /tmp/go", image]
+    said: list[bytes] = []
+    try:
+        subprocess.run(args, env={**podman.env, "NOTIFY_SOCKET": str(where)}, check=True, capture_output=True)
+        wait_until(lambda: status_of(health, "/healthz") == 200, 60, "the container's /healthz")
+        wait_until(lambda: _datagrams(manager, said) and status_of(health, "/readyz") == 503, 10, "MAINPID")
+        assert any(d.startswith(b"MAINPID=") for d in said), said  # podman's own: the channel works
+        assert not any(b"READY=1" in d for d in said), said
+        podman.run("exec", name, "touch", "/tmp/go")
+        wait_until(lambda: any(b"READY=1" in d for d in _datagrams(manager, said)), 30, "READY=1")
+        assert status_of(health, "/readyz") == 200
+        pid = json.loads(get(health, "/readyz?format=json").body)["child"]["pid"]
+        environ = podman.run("exec", name, "cat", f"/proc/{pid}/environ").stdout.split("\0")
+        assert any(v.startswith("SUPERVISOR_GATE_GO=") for v in environ), environ  # the app's own
+        assert not [v for v in environ if v.startswith(("NOTIFY_SOCKET=", "WATCHDOG_"))], environ
+    finally:
+        podman.run("rm", "-f", "-t", "0", name, check=False, timeout=60)
+        manager.close()
+
+
+def _datagrams(sock: socket.socket, into: list[bytes]) -> list[bytes]:
+    while True:
+        try:
+            into.append(sock.recv(4096))
+        except BlockingIOError:
+            return into
