@@ -39,6 +39,7 @@ BENCHES = (
     Bench("ready_time", ("10",), ("3",)),
     Bench("ready_cpu", ("15",), ("3",)),
     Bench("notify_ready", ("15",), ("3",)),
+    Bench("unresponsive", ("5",), ("1",)),
     Bench("healthz_under_hang", ("500",), ("100",)),
     Bench("healthz_under_flood", ("200", "32"), ("50", "8")),
     Bench("blocked_gate", ("20",), ("5",)),

@@ -11,6 +11,7 @@ UNAVAILABLE = 69  # EX_UNAVAILABLE: gates did not pass before the startup timeou
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in the supervisor
 OS_ERROR = 71  # EX_OSERR: the health port cannot be bound
 OUTPUT_ERROR = 74  # EX_IOERR: standard output could not be written (a full disk, /dev/full)
+APP_UNRESPONSIVE = 75  # EX_TEMPFAIL: the app stopped answering (ON_APP_UNRESPONSIVE=exit); a restart may cure it
 TIMED_OUT = 124  # `wait`: the deadline passed first, as timeout(1) and wait4x report it
 COMMAND_NOT_FOUND = 127  # as a shell reports it: the app command could not be started
 CONFIG_ERROR = 78  # EX_CONFIG: bad configuration, nothing was started

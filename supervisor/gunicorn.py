@@ -37,8 +37,9 @@ def args(argv: tuple[str, ...]) -> tuple[str, ...] | None:
     return None
 
 
-def bind_probe(argv: tuple[str, ...]) -> str | None:
-    """``tcp://host:port`` of gunicorn's first ``--bind``/``-b`` when given as host:port.
+def bind_probe(argv: tuple[str, ...], *, http: bool = False) -> str | None:
+    """``tcp://host:port`` of gunicorn's first ``--bind``/``-b`` when given as host:port, or
+    ``http://host:port/`` with ``http``.
 
     Wildcard addresses are probed on loopback, which is where the supervisor can reach them.
     """
@@ -61,7 +62,14 @@ def bind_probe(argv: tuple[str, ...]) -> str | None:
     if not sep or not (port.isascii() and port.isdigit()):
         return None
     host = reachable(host)
-    return f"tcp://[{host}]:{port}" if ":" in host else f"tcp://{host}:{port}"
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"http://{address}/" if http else f"tcp://{address}"
+
+
+def serves_tls(argv: tuple[str, ...]) -> bool:
+    """gunicorn started with ``--certfile`` (its own TLS): a probe in plain HTTP gets no answer."""
+    own = args(argv) or ()
+    return any(a == "--certfile" or a.startswith("--certfile=") for a in own)
 
 
 def explain_exit(code: int, argv: tuple[str, ...]) -> str:

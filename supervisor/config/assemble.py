@@ -9,6 +9,7 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TypedDict
 
 from supervisor import gunicorn
@@ -35,6 +36,7 @@ from supervisor.core.addresses import url_host
 from supervisor.core.checks import task_check_name
 from supervisor.core.redaction import redact_text
 from supervisor.kinds import registry
+from supervisor.kinds.http_url import ANY_RESPONSE
 
 
 @dataclass(frozen=True)
@@ -284,18 +286,30 @@ def gunicorn_daemon(argv: tuple[str, ...], source: str, environ: Mapping[str, st
 def app_probe(
     settings: Settings, merged: Mapping[str, Value], command: tuple[str, ...], environ: Mapping[str, str]
 ) -> tuple[tuple[GateSpec | None, str | None], list[str]]:
-    """The probe of the app itself, and where it came from: APP_PROBE, else gunicorn's --bind."""
+    """The probe of the app itself, and where it came from: APP_PROBE, else gunicorn's --bind.
+
+    From ``--bind`` it is a TCP connect, unless the app is to be acted on when it hangs: the
+    kernel accepts connections for a frozen gunicorn (its backlog), so only an answer tells,
+    and then any HTTP response counts (the app's ``/`` may well be a 404 or a redirect)."""
     url, source = settings.app_probe, origin(merged, "app_probe")
     if url is not None:
         try:
             url = expand_url(url, environ)
         except GateUrlError as exc:
             return (None, None), [f"{source}={show(url)}: {exc}"]
+    acts = settings.on_app_unresponsive != "ignore"
+    any_response = url is None and acts
     if url is None:
-        url = gunicorn.bind_probe(command)
+        url = gunicorn.bind_probe(command, http=acts)
         source = "gunicorn --bind"
         if url is None:
-            return (None, None), []
+            return (None, None), _unresponsive_without_probe(settings, merged)
+        if acts and gunicorn.serves_tls(command):
+            where = origin(merged, "on_app_unresponsive")
+            return (None, None), [
+                f"{where}={settings.on_app_unresponsive}: gunicorn serves TLS (--certfile), so the probe from "
+                "its --bind cannot speak to it; set SUPERVISOR_APP_PROBE (--app-probe) to its https:// URL"
+            ]
     try:
         spec = build_gate(
             "app-probe",
@@ -309,7 +323,32 @@ def app_probe(
         return (None, None), [f"{source}={show(url)}: {exc}"]
     if not registry.get(spec.kind).app_probe:
         return (None, None), [f"{source}={show(url)}: the app probe must be a tcp:// or http(s):// address"]
+    if any_response:
+        spec = replace(spec, options=MappingProxyType({**spec.options, ANY_RESPONSE: "1"}))
     return (spec, source), []
+
+
+def unresponsive_warnings(settings: Settings, merged: Mapping[str, Value], probe: GateSpec | None) -> list[str]:
+    """A TCP app probe cannot tell a hung app: the kernel completes the connection for it."""
+    if probe is None or settings.on_app_unresponsive == "ignore" or probe.kind != "tcp":
+        return []
+    where = origin(merged, "on_app_unresponsive")
+    return [
+        f"{where}={settings.on_app_unresponsive} with a tcp:// app probe: a frozen app still accepts "
+        "connections (the kernel queues them), so a hang goes unseen; "
+        "set SUPERVISOR_APP_PROBE (--app-probe) to an http:// URL"
+    ]
+
+
+def _unresponsive_without_probe(settings: Settings, merged: Mapping[str, Value]) -> list[str]:
+    """Acting on a hung app needs a probe that tells it is hung."""
+    if settings.on_app_unresponsive == "ignore":
+        return []
+    where = origin(merged, "on_app_unresponsive")
+    return [
+        f"{where}={settings.on_app_unresponsive}: there is no app probe to tell that the app hangs; "
+        "set SUPERVISOR_APP_PROBE (--app-probe), or start gunicorn with --bind HOST:PORT"
+    ]
 
 
 def missing_program(argv: Sequence[str], origin: str) -> list[str]:

@@ -96,6 +96,7 @@ class ConfigError(Exception):
 OnStartupTimeout = Literal["degraded", "exit"]
 RestartMode = Literal["never", "on-failure", "always"]
 OnRestartLimit = Literal["exit", "degraded"]
+OnAppUnresponsive = Literal["ignore", "restart", "exit"]
 HealthReasons = Literal["all", "loopback"]
 
 
@@ -179,6 +180,14 @@ class Settings(BaseModel):
         None, description="tcp:// or http(s):// address of the app; ready also means the app answers it"
     )
     app_probe_timeout: Duration = Field(2.0, description="limit for one app probe attempt")
+    on_app_unresponsive: OnAppUnresponsive = Field(
+        "ignore",
+        description="when the app answered its probe, then failed APP_PROBE_THRESHOLD in a row: `ignore` "
+        "(readiness off until it answers again), `restart` it (under RESTART_LIMIT), or stop it and `exit` 75",
+    )
+    app_probe_threshold: WholeNumber = Field(
+        3, ge=1, description="failed app probes in a row, after it first answered, that make the app unresponsive"
+    )
     log_level: Annotated[Literal["debug", "info", "warning", "error"], Flag(*EVERY)] = Field(
         "info", description="the supervisor's log level"
     )

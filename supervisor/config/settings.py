@@ -134,6 +134,7 @@ def load_config(
         (app_probe, probe_source), invalid = assemble.app_probe(settings, merged, argv, environ)
         problems += invalid
         warnings = sources.unknown_variables(environ) + assemble.tcp_level_warnings(specs)
+        warnings += assemble.unresponsive_warnings(settings, merged, app_probe)
     if problems or settings is None:
         raise ConfigError([*problems, *gates.unresolved])
     shown_gates, app_probe, shown_prestart = assemble.masked(specs, app_probe, prestart)

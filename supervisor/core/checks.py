@@ -64,6 +64,10 @@ class CheckState:
     skipped_because: str | None = None  # why the check is not run ("REDIS_URL is not set")
     output: tuple[str, ...] = ()  # what the last failed attempt said beyond its reason (a command's findings)
     final: bool = False  # failed in a way nothing changes before a restart: never retried
+    # the app probe: consecutive failures, once the app has answered since it was (re)started,
+    # that make the app unresponsive (ON_APP_UNRESPONSIVE); 0 for every other check
+    act_after: int = 0
+    answered_since_start: bool = False  # passed since the app was (re)started
 
     @property
     def ever_passed(self) -> bool:
@@ -85,8 +89,23 @@ class CheckState:
         return self.startup_only and self.ever_passed
 
     @property
+    def hang_failures(self) -> int:
+        """Failures toward ``act_after``: counted only once the app has answered since it was
+        started, so that a slow boot is never taken for a hang."""
+        return self.consecutive_failures if self.act_after and self.answered_since_start else 0
+
+    @property
+    def unresponsive(self) -> bool:
+        """The app answered, then failed ``act_after`` probes in a row."""
+        return self.act_after > 0 and self.hang_failures >= self.act_after
+
+    @property
     def reason(self) -> str:
         """Why the check does not pass, in one line (already redacted)."""
+        if self.hang_failures and self.status is Status.FAIL:
+            said = self.error_line or "failed"
+            count = f"failures {self.hang_failures}/{self.act_after}"
+            return f"unresponsive ({count}): {said}" if self.unresponsive else f"{said} ({count})"
         if self.status is Status.PENDING:
             if self.started is None and self.after:
                 return f"waiting for {', '.join(self.after)}"
@@ -129,6 +148,7 @@ def record_success(state: CheckState, *, now: float, duration: float, detail: st
         last_duration=duration,
         started=now - duration if state.started is None else state.started,
         first_passed=now if state.first_passed is None else state.first_passed,
+        answered_since_start=True,
     )
 
 
@@ -173,4 +193,5 @@ def restarted(state: CheckState) -> CheckState:
         reason_class=None,
         output=(),
         detail=None,
+        answered_since_start=False,
     )

@@ -55,6 +55,14 @@ class Metrics:
         )
         self.phase = Gauge("supervisor_phase", "1 for the current phase", ["phase"], registry=r)
         self.restarts = Counter("supervisor_child_restarts", "restarts of the app process", registry=r)
+        self.app_failures = Gauge(
+            "supervisor_app_probe_failures",
+            "failed app probes in a row since the app answered (unresponsive at SUPERVISOR_APP_PROBE_THRESHOLD)",
+            registry=r,
+        )
+        self.unresponsive = Counter(
+            "supervisor_app_unresponsive", "times the app answered, then stopped answering its probe", registry=r
+        )
         self.stage = Gauge(
             "supervisor_startup_check_seconds",
             "how long each check took from its first attempt to its first pass (a start-up stage)",
@@ -86,6 +94,10 @@ class Metrics:
                     self.duration.labels(new.name).observe(new.last_duration)
             if new.first_passed is not None:
                 self.stage.labels(new.name).set(new.first_passed - (new.started or new.first_passed))
+            if new.act_after:
+                self.app_failures.set(new.hang_failures)
+                if new.unresponsive and not (old is not None and old.unresponsive):
+                    self.unresponsive.inc()
         timeline = after.timeline
         for milestone, at in (("spawned", timeline.spawned), ("ready", timeline.ready)):
             if at is not None:

@@ -56,6 +56,10 @@ def check_json(check: CheckState) -> dict[str, Any]:
     entry["reasonClass"] = None if check.reason_class is None else str(check.reason_class)
     if check.detail:
         entry["detail"] = check.detail
+    if check.act_after:  # the app probe: the count toward ON_APP_UNRESPONSIVE, as pebble shows it
+        entry["failures"] = check.hang_failures
+        entry["threshold"] = check.act_after
+        entry["unresponsive"] = check.unresponsive
     if check.status is Status.SKIPPED:
         entry["skipped"] = True
         entry["output"] = f"skipped: {check.skipped_because}"

@@ -1,4 +1,5 @@
-"""HTTP(S): ``GET`` the URL; any 2xx or 3xx status passes (as a kubelet httpGet probe does).
+"""HTTP(S): ``GET`` the URL; any 2xx or 3xx status passes (as a kubelet httpGet probe does), any
+status at all for the app probe derived from gunicorn's ``--bind`` (``ANY_RESPONSE``).
 
 Spoken through h11 over an anyio stream, the same parser the health server uses, instead of a
 hand-rolled one; redirects are not followed, a 3xx already proves the server answers. TLS is
@@ -20,6 +21,7 @@ from supervisor.config.gatespec import GateSpec
 from supervisor.core.reasons import ReasonClass
 from supervisor.core.redaction import redact_text
 from supervisor.kinds.base import GateFailure, connect_failure, one_line
+from supervisor.kinds.http_url import ANY_RESPONSE
 
 _MAX_HEAD = 64 * 1024
 
@@ -99,6 +101,6 @@ async def check(spec: GateSpec) -> str | None:
         raise connect_failure("connection failed", exc, ReasonClass.CONNECTION_LOST) from None
     finally:
         await anyio.aclose_forcefully(stream)  # the answer is in: how the server closes is its business
-    if not 200 <= status < 400:
+    if not 200 <= status < 400 and ANY_RESPONSE not in spec.options:
         raise GateFailure(f"HTTP {status}", ReasonClass.HTTP_STATUS)
     return f"HTTP {status}"

@@ -14,6 +14,9 @@ from supervisor.kinds.base import Kind
 from supervisor.kinds.urls import UrlError, UrlParts, read_authority
 
 _NETLOC = re.compile(r"[^/?#]*")
+# an option set on the app probe derived from gunicorn's --bind alone: any HTTP response passes,
+# since it only has to prove that a worker answers (the app's "/" may be a 404 or a redirect)
+ANY_RESPONSE = "any_response"
 
 
 def parse_http(url: str, default_ports: Mapping[str, int]) -> UrlParts:

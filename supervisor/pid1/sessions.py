@@ -22,16 +22,10 @@ def _group_exists(pgid: int) -> bool:
     return True
 
 
-def session_members(sessions: Collection[int]) -> dict[int, list[int]] | None:
-    """The live processes (zombies left out) of each of ``sessions``, from one pass over ``/proc``;
-    None when ``/proc`` cannot be read (out of descriptors, say).
-
-    By session, not by process group: a process that moved to a group of its own with
-    ``setpgid`` is still in the app's session, and only ``setsid`` takes it out of reach. Zombies
-    are left out because they only wait for whoever reaps them (us as PID 1, or an init that may
-    take its time), and one pass serves every session, so the cost does not grow with their number.
-    """
-    found: dict[int, list[int]] = {sid: [] for sid in sessions}
+def _processes() -> list[tuple[int, bytes, int]] | None:
+    """(pid, state, session) of every process but ours, from one pass over ``/proc``; None when
+    ``/proc`` cannot be read (out of descriptors, say)."""
+    found: list[tuple[int, bytes, int]] = []
     me = os.getpid()
     try:
         entries = os.listdir("/proc")
@@ -47,11 +41,35 @@ def session_members(sessions: Collection[int]) -> dict[int, list[int]] | None:
             continue
         except OSError:
             return None
-        if len(fields) > 3 and fields[0] != b"Z":
-            members = found.get(int(fields[3]))
-            if members is not None:
-                members.append(int(entry))
+        if len(fields) > 3:
+            found.append((int(entry), fields[0], int(fields[3])))
     return found
+
+
+def session_members(sessions: Collection[int]) -> dict[int, list[int]] | None:
+    """The live processes (zombies left out) of each of ``sessions``, from one pass over ``/proc``;
+    None when ``/proc`` cannot be read.
+
+    By session, not by process group: a process that moved to a group of its own with
+    ``setpgid`` is still in the app's session, and only ``setsid`` takes it out of reach. Zombies
+    are left out because they only wait for whoever reaps them (us as PID 1, or an init that may
+    take its time), and one pass serves every session, so the cost does not grow with their number.
+    """
+    processes = _processes()
+    if processes is None:
+        return None
+    found: dict[int, list[int]] = {sid: [] for sid in sessions}
+    for pid, state, sid in processes:
+        members = found.get(sid)
+        if members is not None and state != b"Z":
+            members.append(pid)
+    return found
+
+
+def stopped_members(sid: int) -> list[int]:
+    """The members of session ``sid`` stopped by a signal (SIGSTOP, SIGTSTP) or a tracer: a stop
+    signal stays pending there, so a graceful stop cannot work. Blocking: call it off the loop."""
+    return [pid for pid, state, session in _processes() or () if session == sid and state in (b"T", b"t")]
 
 
 def signal(sid: int, members: Sequence[int], signum: int) -> None:

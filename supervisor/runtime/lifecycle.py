@@ -3,6 +3,11 @@
 The policy is a plain object (``RestartPolicy``) so that what happens after the n-th exit is
 tested without processes. Restarts are counted within ``RESTART_WINDOW``: an app that ran that
 long without a restart starts again with a fresh count and the shortest backoff.
+
+An app that answered its probe and then stops answering (``ON_APP_UNRESPONSIVE``) is stopped
+here as a stop would stop it, and then restarted, or the supervisor exits 75: a hung master
+does not exit, so nothing else would ever act on it (Docker never restarts an unhealthy
+container).
 """
 
 import random
@@ -16,12 +21,13 @@ import anyio.abc
 
 from supervisor import exitcodes, gunicorn, logs
 from supervisor.config.gatespec import GateSpec
-from supervisor.config.models import OnRestartLimit, RestartMode
+from supervisor.config.models import OnAppUnresponsive, OnRestartLimit, RestartMode
 from supervisor.core.backoff import Backoff
-from supervisor.core.checks import Role
+from supervisor.core.checks import Role, Status
 from supervisor.core.durations import format_duration
 from supervisor.core.readiness import ChildInfo, ChildStatus, Event, Phase, describe_exit, holding
-from supervisor.pid1.foreground import Finish, Foreground, Spawner
+from supervisor.pid1 import sessions
+from supervisor.pid1.foreground import Finish, Foreground, Process, Spawner
 from supervisor.pid1.processes import SpawnError
 from supervisor.runtime.engine import GateEngine
 from supervisor.runtime.state import StateStore
@@ -73,6 +79,16 @@ class RestartPolicy:
         wanted = self.mode == "always" or (self.mode == "on-failure" and code != 0)
         if not wanted:
             return Decision(Action.FINISH)
+        return self._within_limit(now)
+
+    def after_hang(self, now: float) -> Decision:
+        """What to do now that an unresponsive app was stopped to be restarted
+        (``ON_APP_UNRESPONSIVE=restart``): a restart whatever ``RESTART`` says, since that was
+        asked for, but under the same limit and window, so that an app that hangs after every
+        start is not restarted for ever."""
+        return self._within_limit(now)
+
+    def _within_limit(self, now: float) -> Decision:
         count = self.recent(now)
         if count >= self.limit:
             return Decision(Action.LIMIT_FINISH if self.on_limit == "exit" else Action.GIVE_UP)
@@ -96,8 +112,12 @@ class AppLifecycle:
         tg: anyio.abc.TaskGroup,
         finish: Finish,
         stop_timeout: float = 10.0,
+        on_unresponsive: OnAppUnresponsive = "ignore",
     ) -> None:
         self._argv = argv
+        self._on_unresponsive = on_unresponsive
+        self._hung = False  # the app stopping now, or just stopped, was stopped as unresponsive
+        self._hang_deadline = 0.0  # when that stop's SIGKILL is due, for the app and what it left
         self._stop_timeout = stop_timeout
         self._store = store
         self._spawner = spawner
@@ -116,22 +136,34 @@ class AppLifecycle:
     async def run(self) -> None:
         """Run the app until it exits for good; every restart waits for the critical gates."""
         while True:
+            self._hung = False
             code = await self._run_once()
-            if code is None or self._stopping():
+            if code is None:
                 return
-            decision = self._policy.after_exit(code, anyio.current_time())
+            if self._hung and self._on_unresponsive == "exit":
+                self._finish(exitcodes.APP_UNRESPONSIVE)  # before a stop signal's own finish
+                return
+            if self._stopping():
+                return
+            now = anyio.current_time()
+            decision = self._policy.after_hang(now) if self._hung else self._policy.after_exit(code, now)
+            # the code of a hung app is only how it took being stopped (gunicorn: 0 after a SIGTERM),
+            # which would tell a restart policy that all went well
+            final = exitcodes.APP_UNRESPONSIVE if self._hung else code
             if decision.action is Action.LIMIT_FINISH:
                 log.error(
-                    "restart limit (%d within %s) reached; exiting with the app's %s",
+                    "restart limit (%d within %s) reached; exiting with %s",
                     self._policy.limit,
                     format_duration(self._policy.window),
-                    describe_exit(code),
+                    f"{final} (unresponsive)" if self._hung else f"the app's {describe_exit(code)}",
                 )
             if decision.action in (Action.FINISH, Action.LIMIT_FINISH):
-                self._finish(code)
+                self._finish(final)
                 return
             if decision.action is Action.GIVE_UP:
                 note = f"restart limit {self._policy.limit} reached"
+                if self._hung:
+                    note = f"stopped as unresponsive; {note}"
                 self._set_child(ChildStatus.EXITED, code, note)
                 log.warning(
                     "degraded: restart limit (%d) reached; the app's last exit: %s",
@@ -182,7 +214,7 @@ class AppLifecycle:
         self._store.apply(Event.RESPAWNED if self.restarts else Event.SPAWNED)
         probe_scope = anyio.CancelScope()  # entered by the probe task, cancelled when the app exits
         if self._app_probe is not None:
-            self._tg.start_soon(self._probe, self._app_probe, probe_scope, name="app probe")
+            self._tg.start_soon(self._probe, self._app_probe, probe_scope, child, name="app probe")
         code = exitcodes.from_returncode(await child.wait())
         probe_scope.cancel()
         self._set_child(ChildStatus.EXITED, code)
@@ -195,6 +227,12 @@ class AppLifecycle:
             deadline = fg.stop_deadline
             timeout = self._stop_timeout if deadline is None else max(0.0, deadline - anyio.current_time())
             await self._spawner.end_leftovers(child, signal.SIGTERM, timeout, fg.hurry)
+        elif self._hung:
+            log.error("the unresponsive app (pid %d) was stopped: %s", child.pid, how)
+            # all of its session goes before a new app starts (a worker left holding the port would
+            # make it fail), within the hang stop's one deadline
+            timeout = max(0.0, self._hang_deadline - anyio.current_time())
+            await self._spawner.end_leftovers(child, signal.SIGTERM, timeout, fg.hurry)
         else:
             (log.info if code == 0 else log.error)("the app (pid %d) exited on its own with %s", child.pid, how)
             # a restart need not wait for the leftovers: the new app gets a session of its own
@@ -204,12 +242,65 @@ class AppLifecycle:
         self._foreground.release(child, code)  # the exit dealt with: only now may a stop end
         return code
 
-    async def _probe(self, spec: GateSpec, scope: anyio.CancelScope) -> None:
+    async def _probe(self, spec: GateSpec, scope: anyio.CancelScope, child: Process) -> None:
         with scope:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._engine.run_gate, spec, True, name="app probe loop")
                 await self._store.wait_for(lambda _snapshot: self._store.get(spec.name).satisfied)
                 # wait_for reaches no await when the probe already passes: an app that exited
                 # before this task first ran must not be reported as answering
-                if not scope.cancel_called:
-                    self._store.apply(Event.APP_ANSWERED)
+                if scope.cancel_called:
+                    return
+                self._store.apply(Event.APP_ANSWERED)
+                await self._watch_for_hang(spec.name, child)
+
+    async def _watch_for_hang(self, name: str, child: Process) -> None:
+        """Until the app exits (this task is then cancelled): act once it is unresponsive."""
+        while True:
+            await self._store.wait_for(lambda _snapshot: self._store.get(name).unresponsive)
+            if self._stopping():
+                return  # a stop is under way and ends the app its own way
+            reason = self._store.get(name).reason
+            if self._on_unresponsive == "ignore":
+                log.warning("the app (pid %d) is %s; readiness is off until it answers again", child.pid, reason)
+                await self._store.wait_for(lambda _snapshot: not self._store.get(name).unresponsive)
+                if self._store.get(name).status is Status.PASS:
+                    log.info("the app (pid %d) answers again", child.pid)
+                continue
+            self._hung = True
+            self._hang_deadline = anyio.current_time() + self._stop_timeout
+            then = "restarting it" if self._on_unresponsive == "restart" else f"exiting {exitcodes.APP_UNRESPONSIVE}"
+            log.error("the app (pid %d) is %s; stopping it, then %s", child.pid, reason, then)
+            if self._on_unresponsive == "exit":
+                self._store.apply(Event.STOP_REQUESTED)  # readiness off for good, STOPPING=1
+                self._foreground.stop_deadline = self._hang_deadline
+            await self._stop_hung(child)
+            return
+
+    async def _stop_hung(self, child: Process) -> None:
+        """As a stop would: SIGTERM to the app, SIGKILL to its whole session after
+        ``STOP_TIMEOUT``. SIGKILL at once when a process of its session is stopped (SIGSTOP,
+        SIGTSTP, a tracer): a SIGTERM would only wait there, pending, for the whole timeout."""
+        stopped = await anyio.to_thread.run_sync(sessions.stopped_members, child.pid)
+        if stopped:
+            shown = ", ".join(map(str, stopped[:8])) + (", ..." if len(stopped) > 8 else "")
+            log.warning("stopped by a signal in the app's session: pid(s) %s; SIGKILL to the session now", shown)
+            await self._kill_session(child)
+            return
+        if child.send_signal(signal.SIGTERM):
+            log.info("sent SIGTERM to pid %d", child.pid)
+        with anyio.CancelScope(deadline=self._hang_deadline):
+            await child.wait()
+            return
+        log.warning(
+            "the app (pid %d) did not stop within %s: SIGKILL to its session",
+            child.pid,
+            format_duration(self._stop_timeout),
+        )
+        await self._kill_session(child)
+
+    @staticmethod
+    async def _kill_session(child: Process) -> None:
+        """Every member, in the app's group or in one of its own (a stopped worker included)."""
+        live = await anyio.to_thread.run_sync(sessions.live, [child.pid])
+        sessions.signal(child.pid, live.get(child.pid, []), signal.SIGKILL)

@@ -19,8 +19,8 @@ from supervisor.core.readiness import ChildInfo, ChildStatus, Event, Phase, Snap
 Listener = Callable[[Snapshot, Snapshot], None]  # (before, after)
 
 
-def spec_state(spec: GateSpec, role: Role = Role.GATE, *, after: Sequence[str] = ()) -> CheckState:
-    """The initial state of a gate or of the app probe."""
+def spec_state(spec: GateSpec, role: Role = Role.GATE, *, after: Sequence[str] = (), act_after: int = 0) -> CheckState:
+    """The initial state of a gate or of the app probe (``act_after``: see ``CheckState``)."""
     return CheckState(
         name=spec.name,
         kind=spec.kind,
@@ -32,6 +32,7 @@ def spec_state(spec: GateSpec, role: Role = Role.GATE, *, after: Sequence[str] =
         after=tuple(after),
         status=Status.SKIPPED if spec.skipped_because else Status.PENDING,
         skipped_because=spec.skipped_because,
+        act_after=act_after,
     )
 
 

@@ -25,6 +25,7 @@ from supervisor.core.backoff import Backoff
 from supervisor.core.checks import CheckState, Role
 from supervisor.core.readiness import Snapshot
 from supervisor.health.server import HealthServer, open_listener
+from supervisor.kinds.http_url import ANY_RESPONSE
 from supervisor.pid1 import processes
 from supervisor.pid1.foreground import Foreground
 from supervisor.pid1.processes import ProcessTable
@@ -45,7 +46,7 @@ def initial_checks(config: Config) -> list[CheckState]:
     checks = [spec_state(g, after=g.after) for g in config.gates]
     checks += task_states(config.prestart)
     if config.app_probe is not None:
-        checks.append(spec_state(config.app_probe, Role.APP_PROBE))
+        checks.append(spec_state(config.app_probe, Role.APP_PROBE, act_after=config.settings.app_probe_threshold))
     return checks
 
 
@@ -207,6 +208,7 @@ class Supervisor:
             tg=tg,
             finish=finish,
             stop_timeout=s.stop_timeout,
+            on_unresponsive=s.on_app_unresponsive,
         )
         return _Parts(stopper, startup, app)
 
@@ -230,7 +232,8 @@ class Supervisor:
         if table.adopt_orphans:
             log.info("reaping orphaned processes (%s)", "PID 1" if os.getpid() == 1 else "child subreaper")
         if c.app_probe is not None:
-            log.info("the app is expected at %s (from %s)", c.app_probe.display, c.app_probe_source)
+            counts = "; any HTTP response counts" if ANY_RESPONSE in c.app_probe.options else ""
+            log.info("the app is expected at %s (from %s%s)", c.app_probe.display, c.app_probe_source, counts)
 
     async def _load_metrics(self) -> None:
         """prometheus-client is imported in a worker thread (on the loop it would stall /healthz),

@@ -113,3 +113,32 @@ def _datagrams(sock: socket.socket, into: list[bytes]) -> list[bytes]:
             into.append(sock.recv(4096))
         except BlockingIOError:
             return into
+
+
+def test_podman_restart_on_failure_restarts_the_container_when_the_app_hangs(image: str, podman: Podman) -> None:
+    """``SUPERVISOR_ON_APP_UNRESPONSIVE=exit``: gunicorn frozen with SIGSTOP inside the container,
+    the supervisor exits 75, and podman's ``--restart=on-failure`` starts the container again."""
+    health = free_port()
+    name = f"cs-test-hang-{health}"
+    args = ["run", "-d", "--pull=never", "--restart=on-failure", "--name", name, "-p", f"127.0.0.1:{health}:8081"]
+    args += ["-e", "SUPERVISOR_ON_APP_UNRESPONSIVE=exit", "-e", "SUPERVISOR_CHECK_INTERVAL=500ms"]
+    args += ["-e", "SUPERVISOR_APP_PROBE_TIMEOUT=500ms", image]
+
+    def restarts() -> int:
+        return int(podman.run("inspect", "--format", "{{.RestartCount}}", name).stdout.strip())
+
+    try:
+        podman.run(*args)
+        wait_until(lambda: status_of(health, "/readyz") == 200, 60, "the container's /readyz")
+        doc = json.loads(get(health, "/readyz?format=json").body)
+        assert doc["checks"]["app-probe"][0]["target"] == "http://127.0.0.1:8000/"
+        assert restarts() == 0
+        pid = doc["child"]["pid"]
+        freeze = f"import os, signal; os.killpg({pid}, signal.SIGSTOP)"  # gunicorn's whole group
+        podman.run("exec", name, "python3", "-c", freeze)
+        wait_until(lambda: restarts() >= 1, 60, "podman to restart the container")
+        wait_until(lambda: status_of(health, "/readyz") == 200, 60, "the restarted container's /readyz")
+        logs = podman.run("logs", name).stdout + podman.run("logs", name).stderr
+        assert "then exiting 75" in logs, logs[-3000:]
+    finally:
+        podman.run("rm", "-f", "-t", "0", name, check=False, timeout=60)

@@ -93,3 +93,5 @@ def test_display_hides_the_password() -> None:
 )
 def test_gunicorn_bind_becomes_the_app_probe(argv: tuple[str, ...], probe: str | None) -> None:
     assert gunicorn.bind_probe(argv) == probe
+    # by HTTP when a hang is to be seen: the same address, the root path
+    assert gunicorn.bind_probe(argv, http=True) == (None if probe is None else probe.replace("tcp://", "http://") + "/")

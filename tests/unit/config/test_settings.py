@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from supervisor.config.settings import ConfigError, json_schema, load_config
+from supervisor.kinds.http_url import ANY_RESPONSE
 
 
 def problems(**kw: object) -> list[str]:
@@ -371,3 +372,57 @@ def test_toml_values_of_the_right_type_pass(tmp_path: Path) -> None:
     path.write_text('health_port = 9000\nsubreaper = true\n[gates.a]\nurl = "tcp://h:1"\ncritical = false\n')
     config = load_config(environ={}, config_file=str(path))
     assert config.settings.health_port == 9000 and not config.gates[0].critical
+
+
+GUNICORN = "gunicorn -b 0.0.0.0:8000 app:app"
+
+
+@pytest.mark.parametrize("mode", ["restart", "exit"])
+def test_acting_on_a_hang_probes_gunicorns_bind_by_http_where_any_response_counts(mode: str) -> None:
+    c = load_config(environ={"SUPERVISOR_ON_APP_UNRESPONSIVE": mode, "SUPERVISOR_COMMAND": GUNICORN})
+    assert c.app_probe is not None and c.app_probe.display == "http://127.0.0.1:8000/"
+    assert ANY_RESPONSE in c.app_probe.options and c.warnings == ()
+    plain = load_config(environ={"SUPERVISOR_COMMAND": GUNICORN})  # ignore: a TCP connect, as before
+    assert plain.app_probe is not None and plain.app_probe.display == "tcp://127.0.0.1:8000"
+    explicit = load_config(
+        environ={"SUPERVISOR_ON_APP_UNRESPONSIVE": mode, "SUPERVISOR_APP_PROBE": "http://127.0.0.1:8000/health"},
+        command=["gunicorn", "-b", ":8000", "app"],
+    )
+    assert explicit.app_probe is not None and ANY_RESPONSE not in explicit.app_probe.options  # its own rule
+
+
+@pytest.mark.parametrize("mode", ["restart", "exit"])
+def test_acting_on_a_hang_without_any_app_probe_is_a_configuration_error(mode: str) -> None:
+    found = problems(environ={"SUPERVISOR_ON_APP_UNRESPONSIVE": mode}, command=["sleep", "60"])
+    assert found == [
+        f"SUPERVISOR_ON_APP_UNRESPONSIVE={mode}: there is no app probe to tell that the app hangs; "
+        "set SUPERVISOR_APP_PROBE (--app-probe), or start gunicorn with --bind HOST:PORT"
+    ]
+    (tls,) = problems(
+        environ={"SUPERVISOR_ON_APP_UNRESPONSIVE": mode},
+        command=["gunicorn", "-b", ":8443", "--certfile=/c.pem", "--keyfile", "/k.pem", "app"],
+    )
+    assert tls.startswith(f"SUPERVISOR_ON_APP_UNRESPONSIVE={mode}: gunicorn serves TLS (--certfile)")
+    assert load_config(environ={"SUPERVISOR_COMMAND": "gunicorn -b :8443 --certfile /c.pem app"}).app_probe
+    flag = problems(cli={"on_app_unresponsive": mode}, command=["gunicorn", "-b", "unix:/run/a.sock", "app"])
+    assert flag[0].startswith(f"--on-app-unresponsive={mode}: there is no app probe")
+
+
+def test_a_tcp_app_probe_that_cannot_see_a_hang_is_warned_about() -> None:
+    c = load_config(
+        environ={"SUPERVISOR_ON_APP_UNRESPONSIVE": "restart", "SUPERVISOR_APP_PROBE": "tcp://127.0.0.1:8000"},
+        command=["app"],
+    )
+    assert len(c.warnings) == 1 and "a frozen app still accepts connections" in c.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "accepted"),
+    [
+        ({"SUPERVISOR_ON_APP_UNRESPONSIVE": "kill"}, "expected ignore, restart or exit"),
+        ({"SUPERVISOR_APP_PROBE_THRESHOLD": "0"}, "expected a whole number >= 1"),
+    ],
+)
+def test_bad_unresponsive_settings_name_their_variable(env: dict[str, str], accepted: str) -> None:
+    (line,) = problems(environ=env, command=["app"])
+    assert line.startswith(next(iter(env))) and accepted in line, line

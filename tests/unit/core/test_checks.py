@@ -1,4 +1,4 @@
-from supervisor.core.checks import CheckState, Status, record_failure, record_success
+from supervisor.core.checks import CheckState, Status, record_failure, record_success, restarted
 
 
 def gate(**kw: object) -> CheckState:
@@ -51,3 +51,40 @@ def test_settled_only_for_startup_only_gates_that_passed() -> None:
     assert not gate(startup_only=True).settled
     assert record_success(gate(startup_only=True), now=1, duration=0).settled
     assert not record_success(gate(), now=1, duration=0).settled
+
+
+def probe(**kw: object) -> CheckState:
+    return CheckState(name="app-probe", kind="http", target="http://127.0.0.1:8000/", act_after=3, **kw)  # type: ignore[arg-type]
+
+
+def _fail(state: CheckState, times: int) -> CheckState:
+    for n in range(times):
+        state = record_failure(state, now=10.0 + n, duration=0.1, error="timed out after 2s")
+    return state
+
+
+def test_failures_before_the_app_first_answered_never_make_it_unresponsive() -> None:
+    booting = _fail(probe(), 10)
+    assert booting.consecutive_failures == 10 and booting.hang_failures == 0 and not booting.unresponsive
+    assert "failures" not in booting.reason
+
+
+def test_the_app_is_unresponsive_at_the_threshold_after_it_answered() -> None:
+    answered = record_success(probe(), now=1.0, duration=0.01)
+    two = _fail(answered, 2)
+    assert (two.hang_failures, two.unresponsive) == (2, False)
+    assert two.reason == "timed out after 2s (failures 2/3)"
+    three = _fail(answered, 3)
+    assert three.unresponsive and three.reason == "unresponsive (failures 3/3): timed out after 2s"
+    assert not record_success(three, now=20.0, duration=0.01).unresponsive  # answering again ends it
+
+
+def test_a_restart_forgets_that_the_app_had_answered() -> None:
+    hung = _fail(record_success(probe(), now=1.0, duration=0.01), 3)
+    again = _fail(restarted(hung), 5)
+    assert again.hang_failures == 0 and not again.unresponsive
+
+
+def test_a_gate_is_never_unresponsive() -> None:
+    g = _fail(record_success(gate(), now=1.0, duration=0.01), 50)
+    assert g.hang_failures == 0 and not g.unresponsive and "failures" not in g.reason

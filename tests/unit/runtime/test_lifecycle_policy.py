@@ -50,6 +50,16 @@ class TestRestartPolicy:
         decision = p.after_exit(1, 11.5)  # both have: a stable app starts afresh
         assert decision.action is Action.RESTART and decision.attempt == 1
 
+    @pytest.mark.parametrize("mode", ["never", "on-failure", "always"])
+    def test_a_hang_restarts_whatever_the_mode_under_the_same_limit(self, mode: RestartMode) -> None:
+        p = policy(mode, limit=1)
+        decision = p.after_hang(0.0)
+        assert decision.action is Action.RESTART and decision.attempt == 1
+        p.restarted(0.0)
+        assert p.after_hang(1.0).action is Action.LIMIT_FINISH
+        assert p.after_exit(1, 1.0).action in (Action.LIMIT_FINISH, Action.FINISH)  # one count for both
+        assert policy(mode, limit=0, on_limit="degraded").after_hang(0.0).action is Action.GIVE_UP
+
     def test_degraded_at_the_limit_gives_up(self) -> None:
         assert policy(limit=0, on_limit="degraded").after_exit(1, 0.0).action is Action.GIVE_UP
 
