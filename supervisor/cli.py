@@ -196,6 +196,11 @@ def _parser(chosen: str | None = None) -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="a running supervisor's state: exit 0 ready, 1 not, 2 no answer")
     address(status)
     status.add_argument("--json", action="store_true", help="print its application/health+json report")
+    status.add_argument(
+        "--chain",
+        action="store_true",
+        help="print the start-up's critical chain: the checks that set the time to ready (a chart on a terminal)",
+    )
     wait = sub.add_parser(
         "wait",
         help="wait until every TARGET passes, then exit 0 or run: wait TARGET... [-- CMD]",

@@ -180,6 +180,85 @@ def render_status(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+CHART_WIDTH = 48  # at most; narrower on a narrow terminal
+_LINK_NUMBERS = ("startedAfter", "passedAfter")
+
+
+def _printable(text: str) -> str:
+    """A name from the wire, safe to print: a control character could clear or fake lines."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _chain_problem(chain: object) -> str | None:
+    """Why ``chain`` is not one a supervisor reports, or None: every value the tree and the chart
+    read is checked, as ``_not_a_report`` checks the table's."""
+    if not isinstance(chain, list):
+        return "chain is not a list"
+    for n, link in enumerate(chain):
+        if not isinstance(link, dict):
+            return f"chain link {n} is not an object"
+        if not isinstance(link.get("name"), str) or not isinstance(link.get("role"), str):
+            return f"chain link {n}: name or role is not a string"
+        for key in _LINK_NUMBERS:
+            value = link.get(key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
+                return f"chain link {n}: {key} is not a number of seconds"
+        if link["passedAfter"] < link["startedAfter"]:
+            return f"chain link {n}: it passed before it started"
+        attempts = link.get("attempts")
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 0:
+            return f"chain link {n}: attempts is not a count"
+        if link.get("waitedFor") is not None and not isinstance(link["waitedFor"], str):
+            return f"chain link {n}: waitedFor is not a name"
+    return None
+
+
+def render_chain(doc: dict[str, Any], *, chart: bool, columns: int = 80) -> str:
+    """The start-up's critical chain as ``systemd-analyze critical-chain`` prints it: the end
+    first, each line what the one above waited for, ``@`` when it started and ``+`` how long it
+    took to pass (seconds after the supervisor started). ``chart``: below it, one bar per link
+    on a common time axis (text only, for a terminal of ``columns``). ``doc`` has passed
+    ``_not_a_report``."""
+    chain: list[dict[str, Any]] = doc.get("chain") or []
+    if not chain:
+        return "no critical chain yet: the app has not been spawned\n"
+    ready = (doc.get("timeline") or {}).get("readyAfter")
+    ready = ready if isinstance(ready, int | float) and not isinstance(ready, bool) and 0 <= ready < 1e9 else None
+    head = (
+        f"ready after {ready:.3f} s; the chain that set it" if ready is not None else "not ready yet; the chain so far"
+    )
+    lines = [f"{head} (@ started, + took to pass):"]
+    for depth, link in enumerate(reversed(chain)):
+        took = link["passedAfter"] - link["startedAfter"]
+        what = "spawned" if link["role"] == "app" else f"+{took:.3f}s, {link['attempts']} attempt(s) to pass"
+        indent = "  " * (depth - 1) + "└─" if depth else ""
+        lines.append(f"{indent}{_printable(link['name'])} @{link['startedAfter']:.3f}s {what}")
+    restarts = (doc.get("child") or {}).get("restarts")
+    if isinstance(restarts, int) and not isinstance(restarts, bool) and restarts > 0:
+        lines.append(
+            f"(the app was restarted {restarts} time(s): the chain is of the first start-up, from the first spawn)"
+        )
+    if chart:
+        lines.append("")
+        lines += _chart(chain, ready, columns)
+    return "\n".join(lines) + "\n"
+
+
+def _chart(chain: list[dict[str, Any]], ready: float | None, columns: int) -> list[str]:
+    names = [_printable(link["name"]) for link in chain]
+    width = max(len(name) for name in names)
+    bars = max(10, min(CHART_WIDTH, columns - width - 4))
+    end = max([ready or 0.0, *(link["passedAfter"] for link in chain)]) or 1.0
+    lines = []
+    for name, link in zip(names, chain, strict=True):
+        first = min(bars - 1, round(link["startedAfter"] / end * bars))
+        last = max(first + 1, min(bars, round(link["passedAfter"] / end * bars)))
+        bar = " " * first + ("|" if link["role"] == "app" else "#" * (last - first))
+        lines.append(f"{name.ljust(width)} [{bar.ljust(bars)}]")
+    lines.append(f"{''.ljust(width)}  0 s{f'{end:.3f} s'.rjust(bars - 3)}")
+    return lines
+
+
 def _not_a_report(status: int, doc: object) -> str | None:
     """Why ``doc`` (answered with ``status``) is not a supervisor's readiness report, or None.
 
@@ -208,10 +287,19 @@ def _not_a_report(status: int, doc: object) -> str | None:
         after = entry.get("after")
         if after is not None and (not isinstance(after, list) or not all(isinstance(a, str) for a in after)):
             return f"check {shorten(name, 40)!r}: after is not a list of names"
-    return None
+    return _chain_problem(doc["chain"]) if "chain" in doc else None
 
 
-def status(host: str, port: int, timeout: float, *, as_json: bool) -> tuple[int, str]:
+def status(
+    host: str,
+    port: int,
+    timeout: float,
+    *,
+    as_json: bool,
+    chain: bool = False,
+    chart: bool = False,
+    columns: int = 80,
+) -> tuple[int, str]:
     """(exit code, text): 0 ready, 1 not ready, 2 nothing answers (or not a supervisor)."""
     try:
         answer = get(host, port, "/readyz?format=json", timeout)
@@ -227,4 +315,6 @@ def status(host: str, port: int, timeout: float, *, as_json: bool) -> tuple[int,
             f"no supervisor answers at {host}:{port}: the answer is not a supervisor's readiness report ({problem})\n"
         )
     code = exitcodes.OK if answer.status == 200 else exitcodes.CHECK_FAILED
-    return code, (json.dumps(doc, indent=2) + "\n") if as_json else render_status(doc)
+    if as_json:
+        return code, json.dumps(doc, indent=2) + "\n"
+    return code, render_chain(doc, chart=chart, columns=columns) if chain else render_status(doc)

@@ -5,6 +5,8 @@ configuration, pydantic, anyio or driver (a test looks at ``sys.modules``). ``pr
 answer's first line itself (``probe.py``); ``status`` reads the whole report (``client.py``).
 """
 
+import contextlib
+import os
 import sys
 
 from supervisor import exitcodes
@@ -36,6 +38,10 @@ def main(call: Invocation) -> int:
         code, line = probe.probe(args.kind, host, port, timeout)
         write(sys.stdout, line + "\n")
         return code
-    code, text = client.status(host, port, timeout, as_json=args.json)
+    chart, columns = args.chain and sys.stdout.isatty(), 80
+    if chart:
+        with contextlib.suppress(OSError):  # not a terminal after all
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+    code, text = client.status(host, port, timeout, as_json=args.json, chain=args.chain, chart=chart, columns=columns)
     write(sys.stdout if code != exitcodes.NOT_ANSWERING else sys.stderr, text)
     return code

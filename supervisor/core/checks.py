@@ -67,6 +67,7 @@ class CheckState:
     # the app probe: consecutive failures, once the app has answered since it was (re)started,
     # that make the app unresponsive (ON_APP_UNRESPONSIVE); 0 for every other check
     act_after: int = 0
+    attempts_to_pass: int | None = None  # the attempts its first pass took (the start-up's chain)
     answered_since_start: bool = False  # passed since the app was (re)started
 
     @property
@@ -148,6 +149,7 @@ def record_success(state: CheckState, *, now: float, duration: float, detail: st
         last_duration=duration,
         started=now - duration if state.started is None else state.started,
         first_passed=now if state.first_passed is None else state.first_passed,
+        attempts_to_pass=state.attempts + 1 if state.attempts_to_pass is None else state.attempts_to_pass,
         answered_since_start=True,
     )
 

@@ -7,6 +7,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from supervisor.core.chain import critical_chain
 from supervisor.core.checks import CheckState, Status
 from supervisor.core.readiness import ChildStatus, Finding, Snapshot, Timeline, Verdict
 
@@ -86,6 +87,21 @@ def timeline_json(timeline: Timeline) -> dict[str, Any]:
     }
 
 
+def chain_json(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """The start-up's critical chain (``core/chain``), first link first, seconds after start."""
+    return [
+        {
+            "name": link.name,
+            "role": link.role,
+            "startedAfter": round(link.started, 3),
+            "passedAfter": round(link.passed, 3),
+            "attempts": link.attempts,
+            "waitedFor": link.waited_for,
+        }
+        for link in critical_chain(snapshot)
+    ]
+
+
 def health_json(snapshot: Snapshot, verdict: Verdict) -> dict[str, Any]:
     shown = {c.name for c in verdict.checks}
     checks = {c.name: [check_json(c)] for c in snapshot.checks if c.name in shown}
@@ -101,6 +117,7 @@ def health_json(snapshot: Snapshot, verdict: Verdict) -> dict[str, Any]:
             "exitCode": child.exit_code,
         },
         "timeline": timeline_json(snapshot.timeline),
+        "chain": chain_json(snapshot),
     }
     if not verdict.ready:
         report["output"] = "; ".join(f"{c.name}: {c.reason}" for c in verdict.failing if c.critical)

@@ -33,6 +33,11 @@ def gunicorn_argv(port: int, *extra: str) -> list[str]:
     ]
 
 
+def http_server_argv(port: int) -> list[str]:
+    """The smallest app that answers HTTP: the standard library's file server on loopback."""
+    return [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)]
+
+
 class Supervised:
     """``supervisor run`` (or any subcommand) as a real process, its output kept in a file."""
 

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import pytest
 
 from tests.helpers import clean_env, cli, free_port, supervisor_argv, wait_until
-from tests.integration.supervised import Launcher
+from tests.integration.supervised import Launcher, http_server_argv
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.integration
@@ -353,3 +353,34 @@ def test_status_still_reads_a_well_formed_report(answering: http.server.Threadin
     _Answers.answer = (503, "application/health+json", json.dumps(report).encode())
     r = cli("status", "--port", str(answering.server_address[1]))
     assert r.returncode == 1 and "refused: no" in r.stdout and "phase: degraded" in r.stdout
+
+
+def test_status_chain_names_the_checks_that_set_the_time_to_ready_in_order(supervise: Launcher) -> None:
+    """Known delays: ``slow`` (0.6 s) waits for ``first`` (0.3 s); ``quick`` (0.1 s) runs beside
+    them and has slack; the task waits for every gate, so the last to pass, ``slow``, set its start."""
+    app_port = free_port()
+    s = supervise.run(
+        *http_server_argv(app_port),
+        env={
+            "SUPERVISOR_GATE_FIRST": "cmd:sleep 0.3",
+            "SUPERVISOR_GATE_SLOW": "cmd:sleep 0.6",
+            "SUPERVISOR_GATE_SLOW__AFTER": "first",
+            "SUPERVISOR_GATE_QUICK": "cmd:sleep 0.1",
+            "SUPERVISOR_PRESTART_MIGRATE": "sleep 0.2",
+            "SUPERVISOR_APP_PROBE": f"http://127.0.0.1:{app_port}/",
+        },
+    )
+    s.wait_ready()
+    chain = json.loads(s.get("/readyz?format=json").body)["chain"]
+    assert [link["name"] for link in chain] == ["first", "slow", "prestart-migrate", "app", "app-probe"]
+    assert [link["waitedFor"] for link in chain] == [None, "first", "slow", "prestart-migrate", "app"]
+    first, slow, task = chain[:3]
+    assert slow["startedAfter"] >= first["passedAfter"] and task["startedAfter"] >= slow["passedAfter"]
+    assert slow["passedAfter"] - slow["startedAfter"] >= 0.6 and slow["attempts"] == 1
+    r = cli("status", "--chain", "--port", str(s.port))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("ready after ") and "quick" not in r.stdout
+    tree = [line.lstrip(" └─").split(" @")[0] for line in lines[1:6]]
+    assert tree == ["app-probe", "app", "prestart-migrate", "slow", "first"]
+    assert "[" not in r.stdout  # no chart: stdout is no terminal here

@@ -2,14 +2,13 @@
 
 import json
 import signal
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import free_port, get, wait_until
-from tests.integration.supervised import Launcher, gunicorn_argv
+from tests.integration.supervised import Launcher, gunicorn_argv, http_server_argv
 
 pytestmark = pytest.mark.integration
 
@@ -148,12 +147,7 @@ def test_output_of_the_app_is_passed_through_unbuffered(supervise: Launcher) -> 
 def test_no_degraded_warning_for_the_app_probe_before_the_app_runs(supervise: Launcher, tmp_path: Path) -> None:
     flag, app_port = tmp_path / "go", free_port()
     s = supervise.run(
-        sys.executable,
-        "-m",
-        "http.server",
-        "--bind",
-        "127.0.0.1",
-        str(app_port),
+        *http_server_argv(app_port),
         env={
             "SUPERVISOR_GATE_FLAG": f"cmd:test -e {flag}",
             "SUPERVISOR_STARTUP_TIMEOUT": "300ms",
