@@ -40,6 +40,7 @@ BENCHES = (
     Bench("ready_cpu", ("15",), ("3",)),
     Bench("notify_ready", ("15",), ("3",)),
     Bench("unresponsive", ("5",), ("1",)),
+    Bench("held_sockets", ("3",), ("1",)),
     Bench("healthz_under_hang", ("500",), ("100",)),
     Bench("healthz_under_flood", ("200", "32"), ("50", "8")),
     Bench("blocked_gate", ("20",), ("5",)),

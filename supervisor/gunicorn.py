@@ -72,6 +72,36 @@ def serves_tls(argv: tuple[str, ...]) -> bool:
     return any(a == "--certfile" or a.startswith("--certfile=") for a in own)
 
 
+def binds(argv: tuple[str, ...]) -> list[str]:
+    """Every ``--bind``/``-b`` value when ``argv`` runs gunicorn, as written."""
+    found: list[str] = []
+    own = args(argv) or ()
+    for i, arg in enumerate(own):
+        if arg == "--":
+            break
+        if arg in ("-b", "--bind") and i + 1 < len(own):
+            found.append(own[i + 1])
+        elif arg.startswith("--bind="):
+            found.append(arg.split("=", 1)[1])
+        elif arg.startswith("-b") and len(arg) > 2:
+            found.append(arg[2:])
+    return found
+
+
+def reuse_port(argv: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
+    """Where ``--reuse-port`` is asked for (gunicorn 24+ then binds fresh sockets in each worker
+    and ignores inherited ones), in words for an error line; None when it is not."""
+    for where, words in (("gunicorn", args(argv) or ()), ("GUNICORN_CMD_ARGS", None)):
+        if words is None:
+            try:
+                words = tuple(cmdline.split(environ.get("GUNICORN_CMD_ARGS", "")))
+            except ValueError:
+                continue
+        if any(w == "--reuse-port" or w.startswith("--reuse-port=") for w in words):
+            return f"{where} --reuse-port"
+    return None
+
+
 def explain_exit(code: int, argv: tuple[str, ...]) -> str:
     """What gunicorn means by ``code``, when ``argv`` runs gunicorn and the code is one of its own."""
     if code in EXIT_CODES and args(argv) is not None:

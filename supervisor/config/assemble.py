@@ -7,6 +7,7 @@ problem at once and no step reaches into another's results.
 
 import os
 import shutil
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -37,6 +38,8 @@ from supervisor.core.checks import task_check_name
 from supervisor.core.redaction import redact_text
 from supervisor.kinds import registry
 from supervisor.kinds.http_url import ANY_RESPONSE
+from supervisor.pid1 import held_sockets
+from supervisor.pid1.held_sockets import ListenAddress
 
 
 @dataclass(frozen=True)
@@ -284,7 +287,11 @@ def gunicorn_daemon(argv: tuple[str, ...], source: str, environ: Mapping[str, st
 
 
 def app_probe(
-    settings: Settings, merged: Mapping[str, Value], command: tuple[str, ...], environ: Mapping[str, str]
+    settings: Settings,
+    merged: Mapping[str, Value],
+    command: tuple[str, ...],
+    environ: Mapping[str, str],
+    held: Sequence[ListenAddress] = (),
 ) -> tuple[tuple[GateSpec | None, str | None], list[str]]:
     """The probe of the app itself, and where it came from: APP_PROBE, else gunicorn's --bind.
 
@@ -298,7 +305,11 @@ def app_probe(
         except GateUrlError as exc:
             return (None, None), [f"{source}={show(url)}: {exc}"]
     acts = settings.on_app_unresponsive != "ignore"
-    any_response = url is None and acts
+    tcp = next((a for a in held if a.family is not socket.AF_UNIX), None)
+    any_response = url is None and (acts or tcp is not None)
+    if url is None and tcp is not None:
+        # a held socket always connects (the kernel queues for it): only an answer tells
+        url, source = f"http://{url_host(tcp.host)}:{tcp.port}/", "APP_LISTEN"
     if url is None:
         url = gunicorn.bind_probe(command, http=acts)
         source = "gunicorn --bind"
@@ -338,6 +349,45 @@ def unresponsive_warnings(settings: Settings, merged: Mapping[str, Value], probe
         "connections (the kernel queues them), so a hang goes unseen; "
         "set SUPERVISOR_APP_PROBE (--app-probe) to an http:// URL"
     ]
+
+
+def app_listen(
+    settings: Settings, merged: Mapping[str, Value], command: tuple[str, ...], environ: Mapping[str, str]
+) -> tuple[tuple[ListenAddress, ...], list[str]]:
+    """The app's sockets to hold (``APP_LISTEN``), and what cannot work with them: an address we
+    cannot hold, an app we do not know to take them, gunicorn told to bind sockets of its own."""
+    if settings.app_listen is None:
+        return (), []
+    where = origin(merged, "app_listen")
+    try:
+        held = held_sockets.parse_all(settings.app_listen)
+    except held_sockets.ListenError as exc:
+        return (), [f"{where}={show(settings.app_listen)}: {exc}"]
+    if settings.app_listen_handoff == "systemd":
+        return held, []
+    if gunicorn.args(command) is None:
+        return (), [
+            f"{where}: the app is not gunicorn, and how it takes the held sockets is not known; if it reads "
+            "LISTEN_FDS or takes fd 3 (uvicorn --fd 3), set SUPERVISOR_APP_LISTEN_HANDOFF=systemd"
+        ]
+    problems = []
+    reuse = gunicorn.reuse_port(command, environ)
+    if reuse is not None:
+        problems.append(
+            f"{where}: {reuse} makes gunicorn bind fresh sockets in each worker and ignore the held ones; remove it"
+        )
+    shown = {a.shown for a in held}
+    for bind in gunicorn.binds(command):
+        try:
+            same = held_sockets.parse(bind).shown in shown
+        except held_sockets.ListenError:
+            same = False
+        if not same:
+            problems.append(
+                f"{where}: gunicorn --bind {show(bind)} is not one of the held addresses "
+                f"({', '.join(sorted(shown))}), and gunicorn ignores it when it takes them; remove --bind"
+            )
+    return (held if not problems else ()), problems
 
 
 def _unresponsive_without_probe(settings: Settings, merged: Mapping[str, Value]) -> list[str]:

@@ -97,6 +97,7 @@ OnStartupTimeout = Literal["degraded", "exit"]
 RestartMode = Literal["never", "on-failure", "always"]
 OnRestartLimit = Literal["exit", "degraded"]
 OnAppUnresponsive = Literal["ignore", "restart", "exit"]
+ListenHandoff = Literal["gunicorn", "systemd"]
 HealthReasons = Literal["all", "loopback"]
 
 
@@ -180,6 +181,16 @@ class Settings(BaseModel):
         None, description="tcp:// or http(s):// address of the app; ready also means the app answers it"
     )
     app_probe_timeout: Duration = Field(2.0, description="limit for one app probe attempt")
+    app_listen: str | None = Field(
+        None,
+        description="addresses the supervisor binds at start and holds across app restarts, handed to the app "
+        "as LISTEN_FDS (fd 3, 4, ...): HOST:PORT, [IPv6]:PORT or unix:/path, comma-separated",
+    )
+    app_listen_handoff: ListenHandoff = Field(
+        "gunicorn",
+        description="who takes APP_LISTEN's sockets: `gunicorn` (checked: no --reuse-port, no other --bind), "
+        "or `systemd` for any app that reads LISTEN_FDS or takes fd 3 (uvicorn --fd 3)",
+    )
     on_app_unresponsive: OnAppUnresponsive = Field(
         "ignore",
         description="when the app answered its probe, then failed APP_PROBE_THRESHOLD in a row: `ignore` "

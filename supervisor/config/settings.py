@@ -18,6 +18,7 @@ from supervisor.config.gatespec import GateSpec
 from supervisor.config.models import ConfigError, GateSettings, Settings, TaskSettings, validate
 from supervisor.core.redaction import register
 from supervisor.kinds.urls import secrets_in_text
+from supervisor.pid1.held_sockets import ListenAddress
 
 __all__ = [
     "Config",
@@ -40,7 +41,8 @@ class Config:
     gates: tuple[GateSpec, ...]
     command: tuple[str, ...] = ()
     app_probe: GateSpec | None = None
-    app_probe_source: str | None = None  # "SUPERVISOR_APP_PROBE" or "gunicorn --bind"
+    app_probe_source: str | None = None  # "SUPERVISOR_APP_PROBE", "gunicorn --bind" or "APP_LISTEN"
+    listen: tuple[ListenAddress, ...] = ()  # the app's sockets the supervisor holds (APP_LISTEN)
     config_file: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
     prestart: tuple[PrestartTask, ...] = ()
@@ -120,6 +122,7 @@ def load_config(
     argv: tuple[str, ...] = tuple(command)
     app_probe: GateSpec | None = None
     probe_source: str | None = None
+    held: tuple[ListenAddress, ...] = ()
     warnings: list[str] = []
     if settings is not None:
         if settings.backoff_max < settings.backoff_initial:
@@ -131,7 +134,9 @@ def load_config(
         if check_programs:
             problems += assemble.missing_program(argv, command_source)
         problems += assemble.gunicorn_daemon(argv, command_source, environ)
-        (app_probe, probe_source), invalid = assemble.app_probe(settings, merged, argv, environ)
+        held, invalid = assemble.app_listen(settings, merged, argv, environ)
+        problems += invalid
+        (app_probe, probe_source), invalid = assemble.app_probe(settings, merged, argv, environ, held)
         problems += invalid
         warnings = sources.unknown_variables(environ) + assemble.tcp_level_warnings(specs)
         warnings += assemble.unresponsive_warnings(settings, merged, app_probe)
@@ -144,6 +149,7 @@ def load_config(
         command=argv,
         app_probe=app_probe,
         app_probe_source=probe_source,
+        listen=held,
         config_file=str(Path(path)) if path else None,
         warnings=tuple(warnings),
         prestart=shown_prestart,

@@ -25,7 +25,7 @@ class Process(Protocol):
 
 
 class Spawner(Protocol):
-    def spawn(self, argv: Sequence[str], *, stdin: int | None = None) -> Process: ...
+    def spawn(self, argv: Sequence[str], *, stdin: int | None = None, pass_fds: Sequence[int] = ()) -> Process: ...
 
     async def end_leftovers(
         self, process: Process, signum: int, timeout: float, hurry: anyio.Event | None = None

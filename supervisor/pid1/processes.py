@@ -181,11 +181,13 @@ class ProcessTable:
         stdout: Redirect = None,
         stderr: Redirect = None,
         track: bool = True,
+        pass_fds: Sequence[int] = (),
     ) -> ManagedProcess:
         """Start ``argv`` (no shell) as the leader of a new session, and register it at once.
 
         ``track``: whatever the process leaves in its session is stopped before the supervisor
         exits (the app and pre-start tasks; a ``cmd:`` gate kills its own group after each attempt).
+        ``pass_fds``: descriptors the process inherits (the held sockets), every other one closed.
         """
         try:
             popen = subprocess.Popen(
@@ -195,6 +197,7 @@ class ProcessTable:
                 stderr=stderr,
                 start_new_session=True,
                 close_fds=True,
+                pass_fds=tuple(pass_fds),
                 env=child_environ() if _withheld else None,
                 preexec_fn=self._preexec,
             )

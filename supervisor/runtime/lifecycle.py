@@ -28,6 +28,7 @@ from supervisor.core.durations import format_duration
 from supervisor.core.readiness import ChildInfo, ChildStatus, Event, Phase, describe_exit, holding
 from supervisor.pid1 import sessions
 from supervisor.pid1.foreground import Finish, Foreground, Process, Spawner
+from supervisor.pid1.held_sockets import HeldSockets
 from supervisor.pid1.processes import SpawnError
 from supervisor.runtime.engine import GateEngine
 from supervisor.runtime.state import StateStore
@@ -113,7 +114,9 @@ class AppLifecycle:
         finish: Finish,
         stop_timeout: float = 10.0,
         on_unresponsive: OnAppUnresponsive = "ignore",
+        held: HeldSockets | None = None,
     ) -> None:
+        self._held = held  # the app's sockets, handed to every app started (APP_LISTEN)
         self._argv = argv
         self._on_unresponsive = on_unresponsive
         self._hung = False  # the app stopping now, or just stopped, was stopped as unresponsive
@@ -195,8 +198,12 @@ class AppLifecycle:
         while True:
             if self._stopping():  # cancellation only lands at an await: check before spawning
                 return None
+            argv, fds = self._argv, tuple[int, ...]()
+            if self._held is not None:
+                self._held.listen()  # from the first spawn on: before, a client is refused at once
+                argv, fds = tuple(self._held.handoff_argv(self._argv)), self._held.fds
             try:
-                child = self._spawner.spawn(self._argv)
+                child = self._spawner.spawn(argv, pass_fds=fds)
                 break
             except SpawnError as exc:
                 if not exc.transient:

@@ -14,11 +14,12 @@ import os
 import random
 import signal
 from dataclasses import dataclass
+from typing import Literal
 
 import anyio
 import anyio.abc
 
-from supervisor import exitcodes, logs
+from supervisor import exitcodes, gunicorn, logs
 from supervisor.config.settings import Config
 from supervisor.core.addresses import url_host
 from supervisor.core.backoff import Backoff
@@ -26,8 +27,9 @@ from supervisor.core.checks import CheckState, Role
 from supervisor.core.readiness import Snapshot
 from supervisor.health.server import HealthServer, open_listener
 from supervisor.kinds.http_url import ANY_RESPONSE
-from supervisor.pid1 import processes
+from supervisor.pid1 import held_sockets, processes
 from supervisor.pid1.foreground import Foreground
+from supervisor.pid1.held_sockets import HeldSockets
 from supervisor.pid1.processes import ProcessTable
 from supervisor.pid1.signals import HANDLED_SIGNALS, STOP_SIGNALS, SignalInbox
 from supervisor.runtime import lazyimport, sdnotify
@@ -76,13 +78,15 @@ class _Parts:
     app: AppLifecycle
 
 
-def _settle_process() -> sdnotify.Target | None:
+def _settle_process() -> tuple[sdnotify.Target | None, int]:
     """The process-wide changes a run makes before anything else can observe them; where the
-    service manager listens (``NOTIFY_SOCKET``, taken out of every child's environment)."""
+    service manager listens (``NOTIFY_SOCKET``), and how many sockets it gave us (``LISTEN_FDS``),
+    both taken out of every child's environment."""
     processes.withhold_app_only_variables()  # before prometheus-client is imported
     notify = sdnotify.take_environment()  # before anything is spawned
+    inherited = held_sockets.take_environment()
     lazyimport.settle()  # what start-up allocated stays: no collection walks it again
-    return notify
+    return notify, inherited
 
 
 class Supervisor:
@@ -126,13 +130,18 @@ class Supervisor:
 
     async def _serve(self, inbox: SignalInbox) -> int:
         """Build, start, wait: the order of the start is the point (see the module docstring)."""
-        notify = _settle_process()
+        notify, inherited = _settle_process()
         listener = await self._listen()
         if listener is None:
+            return exitcodes.OS_ERROR
+        held = self._hold(inherited)
+        if held is False:
             return exitcodes.OS_ERROR
         notifier = None if notify is None else await sdnotify.Notifier.open(notify)
         table = self.table = self._process_table()
         with processes.installed(table), contextlib.ExitStack() as closing:
+            if held is not None:
+                closing.callback(held.close)  # at the very end: after the app's stop and its drain
             async with anyio.create_task_group() as tg:
                 if notifier is not None:
                     closing.callback(notifier.close)
@@ -140,7 +149,7 @@ class Supervisor:
                     notifier.observe(self.store.snapshot(), self.store.snapshot())
                     tg.start_soon(notifier.run, name="sd_notify")
                 finish = _Finisher(tg.cancel_scope)
-                parts = self._build(tg, table, finish)
+                parts = self._build(tg, table, finish, held)
                 # the inbox's one reader: reaps on SIGCHLD, acts on every other signal, early ones first
                 await tg.start(table.serve, inbox, parts.stopper.on_signal, name="signals and reaper")
                 tg.start_soon(self.server.serve, listener, name="health server")
@@ -163,13 +172,48 @@ class Supervisor:
             )
             return None
 
+    def _hold(self, inherited: int) -> HeldSockets | Literal[False] | None:
+        """The app's sockets bound now (APP_LISTEN), before any gate runs: a taken port is known
+        at once; or those a service manager gave us (``LISTEN_FDS``), handed on the same way.
+        False when one cannot be bound (exit 71)."""
+        if inherited and not self.config.listen:
+            held = HeldSockets.inherited(inherited)
+            shown = ", ".join(a.shown for a in held.addresses)
+            s = self.config.settings
+            if gunicorn.args(self.config.command) is None and s.app_listen_handoff != "systemd":
+                log.warning(
+                    "LISTEN_FDS gave the supervisor %s; the app is not gunicorn, so they are closed "
+                    "(set SUPERVISOR_APP_LISTEN_HANDOFF=systemd to hand them on)",
+                    shown,
+                )
+                held.close()
+                return None
+            log.info("holding %s for the app (given by LISTEN_FDS)", shown)
+            return held
+        if not self.config.listen:
+            return None
+        held = HeldSockets(self.config.listen)
+        try:
+            held.bind()
+        except OSError as exc:
+            log.error(
+                "cannot bind %s: %s; set SUPERVISOR_APP_LISTEN to a free address",
+                exc.filename,
+                exc.strerror or exc,
+            )
+            return False
+        log.info("holding %s for the app", ", ".join(a.shown for a in held.addresses))
+        return held
+
     def _process_table(self) -> ProcessTable:
         """The table that every process of this run goes through (``processes.installed``)."""
         adopt = processes.should_adopt_orphans(self.config.settings.subreaper)
         table = ProcessTable(adopt_orphans=adopt, child_nofile=self._child_nofile)
         return table
 
-    def _build(self, tg: anyio.abc.TaskGroup, table: ProcessTable, finish: _Finisher) -> _Parts:
+    def _build(
+        self, tg: anyio.abc.TaskGroup, table: ProcessTable, finish: _Finisher, held: HeldSockets | None
+    ) -> _Parts:
         s, foreground = self.config.settings, Foreground()
         stopper = Stopper(
             self.store,
@@ -209,6 +253,7 @@ class Supervisor:
             finish=finish,
             stop_timeout=s.stop_timeout,
             on_unresponsive=s.on_app_unresponsive,
+            held=held,
         )
         return _Parts(stopper, startup, app)
 

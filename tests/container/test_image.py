@@ -142,3 +142,36 @@ def test_podman_restart_on_failure_restarts_the_container_when_the_app_hangs(ima
         assert "then exiting 75" in logs, logs[-3000:]
     finally:
         podman.run("rm", "-f", "-t", "0", name, check=False, timeout=60)
+
+
+def test_held_socket_in_the_image_refuses_nothing_across_three_master_kills(image: str, podman: Podman) -> None:
+    """``-p`` to the app's port, the socket held by the supervisor inside the container
+    (``SUPERVISOR_APP_LISTEN``), the master killed three times under ``RESTART=on-failure``."""
+    from tests.integration.test_held_sockets import Clients
+
+    health, app = free_port(), free_port()
+    name = f"cs-test-held-{health}"
+    args = ["run", "-d", "--pull=never", "--name", name, "-p", f"127.0.0.1:{health}:8081"]
+    args += ["-p", f"127.0.0.1:{app}:8000", "-e", "SUPERVISOR_APP_LISTEN=0.0.0.0:8000"]
+    args += ["-e", "SUPERVISOR_RESTART=on-failure", "-e", "SUPERVISOR_BACKOFF_INITIAL=50ms", image]
+
+    def master() -> int:
+        doc = json.loads(get(health, "/readyz?format=json").body)
+        return int(doc["child"]["pid"]) if doc["status"] == "pass" else 0
+
+    try:
+        podman.run(*args)
+        wait_until(lambda: status_of(health, "/readyz") == 200, 60, "the container's /readyz")
+        clients = Clients(app)
+        killed: list[int] = []
+        for n in range(3):
+            pid = wait_until(lambda: (m := master()) not in killed and m, 30, f"master {n + 1}")
+            wait_until(lambda: clients.seen["answered"] > 20 * (n + 1), 20, "answers")  # noqa: B023
+            podman.run("exec", name, "python3", "-c", f"import os, signal; os.kill({pid}, signal.SIGKILL)")
+            killed.append(pid)
+        wait_until(lambda: master() not in (0, *killed), 30, "the fourth master")
+        wait_until(lambda: clients.seen["answered"] > 100, 20, "answers after the last restart")
+        seen = clients.stop()
+        assert set(seen) == {"answered"}, seen
+    finally:
+        podman.run("rm", "-f", "-t", "0", name, check=False, timeout=60)

@@ -41,7 +41,14 @@ def http_server_argv(port: int) -> list[str]:
 class Supervised:
     """``supervisor run`` (or any subcommand) as a real process, its output kept in a file."""
 
-    def __init__(self, tmp_path: Path, args: list[str], env: dict[str, str], prefix: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        args: list[str],
+        env: dict[str, str],
+        prefix: list[str] | None = None,
+        stdin: int = subprocess.DEVNULL,
+    ) -> None:
         env = {"SUPERVISOR_HEALTH_HOST": "127.0.0.1", "SUPERVISOR_LOG_FORMAT": "text", **env}
         self.port = int(env.setdefault("SUPERVISOR_HEALTH_PORT", str(free_port())))
         self.log_path = tmp_path / f"supervisor-{len(list(tmp_path.glob('supervisor-*.log')))}.log"
@@ -53,7 +60,7 @@ class Supervised:
             env=full_env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
         )
 
     def get(self, path: str, **kw: object) -> Reply:
@@ -137,9 +144,10 @@ class Launcher:
         env: dict[str, str] | None = None,
         args: tuple[str, ...] = (),
         prefix: list[str] | None = None,
+        stdin: int = subprocess.DEVNULL,
     ) -> Supervised:
         argv = ["run", *args, *(["--", *command] if command else [])]
-        s = Supervised(self._tmp_path, argv, env or {}, prefix)
+        s = Supervised(self._tmp_path, argv, env or {}, prefix, stdin)
         self._started.append(s)
         return s
 

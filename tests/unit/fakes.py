@@ -45,7 +45,8 @@ class FakeTable:
         self.spawned: list[FakeProcess] = []
         self._changed = anyio.Event()
 
-    def spawn(self, argv: Sequence[str], *, stdin: int | None = None) -> FakeProcess:  # noqa: ARG002 (the Spawner's signature)
+    def spawn(self, argv: Sequence[str], *, stdin: int | None = None, pass_fds: Sequence[int] = ()) -> FakeProcess:
+        del stdin, pass_fds  # the Spawner's signature
         process = FakeProcess(1000 + len(self.spawned), argv)
         self.spawned.append(process)
         self._changed.set()

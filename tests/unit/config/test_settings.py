@@ -426,3 +426,42 @@ def test_a_tcp_app_probe_that_cannot_see_a_hang_is_warned_about() -> None:
 def test_bad_unresponsive_settings_name_their_variable(env: dict[str, str], accepted: str) -> None:
     (line,) = problems(environ=env, command=["app"])
     assert line.startswith(next(iter(env))) and accepted in line, line
+
+
+@pytest.mark.parametrize(
+    ("env", "command", "says"),
+    [
+        ({"SUPERVISOR_APP_LISTEN": "localhost:8000"}, ["gunicorn", "app"], "must be an IP address"),
+        ({"SUPERVISOR_APP_LISTEN": "0.0.0.0:8000"}, ["uvicorn", "app"], "SUPERVISOR_APP_LISTEN_HANDOFF=systemd"),
+        ({"SUPERVISOR_APP_LISTEN": "0.0.0.0:8000"}, ["gunicorn", "--reuse-port", "app"], "gunicorn --reuse-port"),
+        (
+            {"SUPERVISOR_APP_LISTEN": "0.0.0.0:8000", "GUNICORN_CMD_ARGS": "-w 2 --reuse-port"},
+            ["gunicorn", "app"],
+            "GUNICORN_CMD_ARGS --reuse-port",
+        ),
+        ({"SUPERVISOR_APP_LISTEN": "0.0.0.0:8000"}, ["gunicorn", "-b", "0.0.0.0:9000", "app"], "--bind 0.0.0.0:9000"),
+        ({"SUPERVISOR_APP_LISTEN": "0.0.0.0:8000"}, ["gunicorn", "--bind=fd://3", "app"], "--bind fd://3"),
+    ],
+)
+def test_what_cannot_take_held_sockets_is_a_configuration_error(
+    env: dict[str, str], command: list[str], says: str
+) -> None:
+    (line,) = problems(environ=env, command=command)
+    assert line.startswith("SUPERVISOR_APP_LISTEN") and says in line, line
+
+
+def test_held_sockets_make_the_default_probe_an_http_request_to_the_first_tcp_address() -> None:
+    c = load_config(
+        environ={"SUPERVISOR_APP_LISTEN": "unix:/run/a.sock,[::]:8000"},
+        command=["gunicorn", "-b", "unix:/run/a.sock", "app"],
+    )
+    assert [a.shown for a in c.listen] == ["unix:/run/a.sock", "[::]:8000"]
+    assert c.app_probe is not None and c.app_probe.display == "http://[::1]:8000/"
+    assert ANY_RESPONSE in c.app_probe.options and c.app_probe_source == "APP_LISTEN"
+    only_unix = load_config(environ={"SUPERVISOR_APP_LISTEN": "unix:/run/a.sock"}, command=["gunicorn", "app"])
+    assert only_unix.app_probe is None
+    with_systemd = load_config(
+        environ={"SUPERVISOR_APP_LISTEN": "127.0.0.1:8000", "SUPERVISOR_APP_LISTEN_HANDOFF": "systemd"},
+        command=["uvicorn", "--fd", "3", "app"],
+    )
+    assert len(with_systemd.listen) == 1
