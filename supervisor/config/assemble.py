@@ -363,10 +363,19 @@ def app_listen(
         held = held_sockets.parse_all(settings.app_listen)
     except held_sockets.ListenError as exc:
         return (), [f"{where}={show(settings.app_listen)}: {exc}"]
-    if settings.app_listen_handoff == "systemd":
-        return held, []
+    problems = handoff_problems(held, command, environ, settings.app_listen_handoff, where)
+    return (held if not problems else ()), problems
+
+
+def handoff_problems(
+    held: Sequence[ListenAddress], command: tuple[str, ...], environ: Mapping[str, str], handoff: str, where: str
+) -> list[str]:
+    """What keeps ``command`` from taking the ``held`` sockets: checked for APP_LISTEN at load,
+    and for sockets given to the supervisor by ``LISTEN_FDS`` when it starts."""
+    if handoff == "systemd":
+        return []
     if gunicorn.args(command) is None:
-        return (), [
+        return [
             f"{where}: the app is not gunicorn, and how it takes the held sockets is not known; if it reads "
             "LISTEN_FDS or takes fd 3 (uvicorn --fd 3), set SUPERVISOR_APP_LISTEN_HANDOFF=systemd"
         ]
@@ -387,7 +396,7 @@ def app_listen(
                 f"{where}: gunicorn --bind {show(bind)} is not one of the held addresses "
                 f"({', '.join(sorted(shown))}), and gunicorn ignores it when it takes them; remove --bind"
             )
-    return (held if not problems else ()), problems
+    return problems
 
 
 def _unresponsive_without_probe(settings: Settings, merged: Mapping[str, Value]) -> list[str]:

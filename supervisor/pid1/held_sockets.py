@@ -33,6 +33,8 @@ from dataclasses import dataclass
 SD_LISTEN_FDS_START = 3
 HELD_FDS_FROM = 256
 BACKLOG = 2048  # gunicorn's default
+UNIX_PATH_MAX = 107  # sun_path less its terminating NUL
+UNIX_MODE = 0o777  # as gunicorn leaves its own socket with its default --umask 0
 # run by ``python -I -S -c``: argv[1] the held descriptors, comma-separated, argv[2] the names,
 # argv[3:] the app; every name and number comes from us, none from the command line's user
 _SHIM = (
@@ -76,6 +78,9 @@ def parse(text: str) -> ListenAddress:
         path = text[5:]
         if not path.startswith("/"):
             raise ListenError("a Unix socket needs an absolute path (unix:/run/app.sock)")
+        path = os.path.normpath(path)
+        if len(os.fsencode(path)) > UNIX_PATH_MAX:
+            raise ListenError(f"a Unix socket's path holds at most {UNIX_PATH_MAX} bytes")
         return ListenAddress(socket.AF_UNIX, path=path)
     host, sep, port = text.rpartition(":")
     if not sep or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
@@ -85,6 +90,8 @@ def parse(text: str) -> ListenAddress:
         ip = ipaddress.ip_address(bare)
     except ValueError:
         raise ListenError("the host must be an IP address (0.0.0.0, 127.0.0.1, [::]), not a name") from None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        raise ListenError(f"write the IPv4 address as such: {ip.ipv4_mapped}:{port}")
     family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
     return ListenAddress(family, host=str(ip), port=int(port))
 
@@ -137,8 +144,15 @@ class HeldSockets:
         own range (the low numbers are the hand-off's), already listening as systemd gives them."""
         held = cls(())
         addresses = []
-        for fd in range(SD_LISTEN_FDS_START, SD_LISTEN_FDS_START + count):
-            high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HELD_FDS_FROM)
+        fds = range(SD_LISTEN_FDS_START, SD_LISTEN_FDS_START + count)
+        for fd in fds:  # all of them, or none: a wrong count must not take our own descriptors
+            try:
+                if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    raise ListenError(f"LISTEN_FDS={count}, but fd {fd} is no socket; none taken")
+            except OSError:
+                raise ListenError(f"LISTEN_FDS={count}, but fd {fd} is not open; none taken") from None
+        for fd in fds:
+            high = _moved_up(fd, count)
             os.close(fd)
             sock = socket.socket(fileno=high)
             held._sockets.append(sock)
@@ -152,15 +166,20 @@ class HeldSockets:
         that cannot be, after closing those already bound."""
         try:
             for address in self.addresses:
-                self._sockets.append(_bound(address))
+                self._sockets.append(_bound(address, len(self.addresses)))
         except OSError:
             self.close()
             raise
 
     def listen(self) -> None:
+        """``OSError`` naming the address when another socket, bound since, listens there."""
         if not self.listening:
-            for sock in self._sockets:
-                sock.listen(BACKLOG)
+            for address, sock in zip(self.addresses, self._sockets, strict=True):
+                try:
+                    sock.listen(BACKLOG)
+                except OSError as exc:
+                    exc.filename = address.shown
+                    raise
             self.listening = True
 
     @property
@@ -193,18 +212,28 @@ def _fdname(address: ListenAddress) -> str:
     return "".join(c if c.isalnum() or c in "._-/" else "_" for c in address.shown)
 
 
-def _bound(address: ListenAddress) -> socket.socket:
+def _moved_up(fd: int, count: int) -> int:
+    """A close-on-exec copy of ``fd`` at ``HELD_FDS_FROM`` or above; under a descriptor limit
+    that low, just above the hand-off's own 3..3+count-1, where the shim cannot overwrite it."""
+    try:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HELD_FDS_FROM)
+    except OSError:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, SD_LISTEN_FDS_START + count)
+
+
+def _bound(address: ListenAddress, count: int) -> socket.socket:
     sock = socket.socket(address.family, socket.SOCK_STREAM)
     try:
         if address.family is socket.AF_UNIX:
             _remove_stale(address.path)
             sock.bind(address.path)
+            os.chmod(address.path, UNIX_MODE)
         else:
+            # as gunicorn binds: SO_REUSEADDR, and [::] dual-stack (IPv4 clients too) where the
+            # system's default says so
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if address.family is socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind((address.host, address.port))
-        high = fcntl.fcntl(sock.fileno(), fcntl.F_DUPFD_CLOEXEC, HELD_FDS_FROM)
+        high = _moved_up(sock.fileno(), count)
     except OSError as exc:
         sock.close()
         exc.filename = address.shown

@@ -200,7 +200,16 @@ class AppLifecycle:
                 return None
             argv, fds = self._argv, tuple[int, ...]()
             if self._held is not None:
-                self._held.listen()  # from the first spawn on: before, a client is refused at once
+                try:
+                    self._held.listen()  # from the first spawn on: before, a client is refused at once
+                except OSError as exc:  # another socket bound the port too (SO_REUSEADDR) and listens
+                    log.error(
+                        "cannot listen on %s: %s; set SUPERVISOR_APP_LISTEN to a free address",
+                        exc.filename,
+                        exc.strerror,
+                    )
+                    self._finish(exitcodes.OS_ERROR)
+                    return None
                 argv, fds = tuple(self._held.handoff_argv(self._argv)), self._held.fds
             try:
                 child = self._spawner.spawn(argv, pass_fds=fds)

@@ -14,12 +14,12 @@ import os
 import random
 import signal
 from dataclasses import dataclass
-from typing import Literal
 
 import anyio
 import anyio.abc
 
-from supervisor import exitcodes, gunicorn, logs
+from supervisor import exitcodes, logs
+from supervisor.config import assemble
 from supervisor.config.settings import Config
 from supervisor.core.addresses import url_host
 from supervisor.core.backoff import Backoff
@@ -134,9 +134,9 @@ class Supervisor:
         listener = await self._listen()
         if listener is None:
             return exitcodes.OS_ERROR
-        held = self._hold(inherited)
-        if held is False:
-            return exitcodes.OS_ERROR
+        held, failed = self._hold(inherited)
+        if failed is not None:
+            return failed
         notifier = None if notify is None else await sdnotify.Notifier.open(notify)
         table = self.table = self._process_table()
         with processes.installed(table), contextlib.ExitStack() as closing:
@@ -172,27 +172,38 @@ class Supervisor:
             )
             return None
 
-    def _hold(self, inherited: int) -> HeldSockets | Literal[False] | None:
+    def _hold(self, inherited: int) -> tuple[HeldSockets | None, int | None]:
         """The app's sockets bound now (APP_LISTEN), before any gate runs: a taken port is known
         at once; or those a service manager gave us (``LISTEN_FDS``), handed on the same way.
-        False when one cannot be bound (exit 71)."""
-        if inherited and not self.config.listen:
-            held = HeldSockets.inherited(inherited)
-            shown = ", ".join(a.shown for a in held.addresses)
-            s = self.config.settings
-            if gunicorn.args(self.config.command) is None and s.app_listen_handoff != "systemd":
-                log.warning(
-                    "LISTEN_FDS gave the supervisor %s; the app is not gunicorn, so they are closed "
-                    "(set SUPERVISOR_APP_LISTEN_HANDOFF=systemd to hand them on)",
-                    shown,
-                )
-                held.close()
-                return None
+        With an exit code (71, 78) when the run cannot go on."""
+        c = self.config
+        given = None
+        if inherited:
+            try:
+                given = HeldSockets.inherited(inherited)
+            except (held_sockets.ListenError, OSError) as exc:
+                log.warning("socket activation ignored: %s", exc)
+        if given is not None and c.listen:
+            log.warning(
+                "LISTEN_FDS gave the supervisor %s, but SUPERVISOR_APP_LISTEN is set: those are closed",
+                ", ".join(a.shown for a in given.addresses),
+            )
+            given.close()
+        elif given is not None:
+            shown = ", ".join(a.shown for a in given.addresses)
+            where = f"LISTEN_FDS ({shown})"
+            handoff = c.settings.app_listen_handoff
+            problems = assemble.handoff_problems(given.addresses, c.command, os.environ, handoff, where)
+            if problems:
+                for line in problems:
+                    log.error("%s", line)
+                given.close()
+                return None, exitcodes.CONFIG_ERROR
             log.info("holding %s for the app (given by LISTEN_FDS)", shown)
-            return held
-        if not self.config.listen:
-            return None
-        held = HeldSockets(self.config.listen)
+            return given, None
+        if not c.listen:
+            return None, None
+        held = HeldSockets(c.listen)
         try:
             held.bind()
         except OSError as exc:
@@ -201,9 +212,9 @@ class Supervisor:
                 exc.filename,
                 exc.strerror or exc,
             )
-            return False
+            return None, exitcodes.OS_ERROR
         log.info("holding %s for the app", ", ".join(a.shown for a in held.addresses))
-        return held
+        return held, None
 
     def _process_table(self) -> ProcessTable:
         """The table that every process of this run goes through (``processes.installed``)."""

@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import sys
 import threading
 from collections import Counter
@@ -80,7 +81,7 @@ def test_three_master_kills_refuse_and_reset_nothing(supervise: Launcher, tmp_pa
     seen = clients.stop()
     assert set(seen) == {"answered"}, seen  # not one refused, reset or empty answer
     # the Unix socket's path outlives every restart: gunicorn never unlinks a socket it inherited
-    assert path.is_socket()
+    assert path.is_socket() and stat.S_IMODE(path.stat().st_mode) == 0o777  # as gunicorn's own (umask 0)
     with socket.socket(socket.AF_UNIX) as conn:
         conn.connect(str(path))
         conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
@@ -146,9 +147,59 @@ def test_sockets_given_to_the_supervisor_by_socket_activation_are_handed_on(supe
     given.bind(("127.0.0.1", port))
     given.listen()
     # the socket comes in as stdin, and the shell moves it to 3, as a service manager places it
-    shim = 'exec 3<&0 0</dev/null; LISTEN_FDS=1 LISTEN_PID=$$ exec "$@"'
-    s = supervise.run(*_gunicorn(), prefix=["sh", "-c", shim, "sh"], stdin=given.fileno())
+    s = supervise.run(*_gunicorn(), prefix=["sh", "-c", ACTIVATE.format(n=1), "sh"], stdin=given.fileno())
     given.close()
     s.wait_ready()
     assert get(port, "/").status == 200
     assert f"holding 127.0.0.1:{port} for the app (given by LISTEN_FDS)" in s.output()
+
+
+def test_ipv6_wildcard_takes_ipv4_clients_too_as_gunicorn_binds_it(supervise: Launcher) -> None:
+    if Path("/proc/sys/net/ipv6/bindv6only").read_text().strip() != "0" or not socket.has_ipv6:
+        pytest.skip("this system binds IPv6 sockets v6-only by default")
+    port = free_port()
+    s = supervise.run(*_gunicorn(), env={"SUPERVISOR_APP_LISTEN": f"[::]:{port}"})
+    s.wait_ready()
+    assert get(port, "/").status == 200  # an IPv4 client on 127.0.0.1
+    assert get(port, "/", host="::1").status == 200
+
+
+def test_a_socket_that_took_the_port_while_gates_ran_is_exit_71_not_a_crash(
+    supervise: Launcher, tmp_path: Path
+) -> None:
+    port, flag = free_port(), tmp_path / "go"
+    s = supervise.run(
+        *_gunicorn(), env={"SUPERVISOR_APP_LISTEN": f"127.0.0.1:{port}", "SUPERVISOR_GATE_GO": f"cmd:test -e {flag}"}
+    )
+    s.wait_listening()
+    with socket.socket() as other:  # bound but not listening, ours lets SO_REUSEADDR in
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.bind(("127.0.0.1", port))
+        other.listen()
+        flag.touch()
+        assert s.wait(10) == 71
+    out = s.output()
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in out and "Traceback" not in out, out
+
+
+ACTIVATE = 'exec 3<&0 0</dev/null; LISTEN_FDS={n} LISTEN_PID=$$ exec "$@"'
+
+
+def test_sockets_given_by_activation_are_checked_as_app_listen_is(supervise: Launcher) -> None:
+    with socket.socket() as given:
+        given.bind(("127.0.0.1", 0))
+        given.listen()
+        s = supervise.run(
+            *_gunicorn("--reuse-port"), prefix=["sh", "-c", ACTIVATE.format(n=1), "sh"], stdin=given.fileno()
+        )
+        assert s.wait(10) == 78
+    assert "LISTEN_FDS (127.0.0.1:" in s.output() and "--reuse-port" in s.output()
+
+
+def test_a_wrong_activation_count_takes_nothing_and_is_no_crash(supervise: Launcher) -> None:
+    with socket.socket() as given:
+        given.bind(("127.0.0.1", 0))
+        given.listen()
+        s = supervise.run("true", prefix=["sh", "-c", ACTIVATE.format(n=3), "sh"], stdin=given.fileno())
+        assert s.wait(10) == 0
+    assert "socket activation ignored: LISTEN_FDS=3, but fd 4 is" in s.output()

@@ -35,6 +35,9 @@ def test_addresses_are_read_in_one_spelling(text: str, shown: str, family: socke
         ("", "no address given"),
         ("0.0.0.0:80,0.0.0.0:80", "given twice"),
         ("0.0.0.0:80,nowhere", "nowhere: expected"),
+        ("unix:/tmp/" + "a" * 120, "at most 107 bytes"),
+        ("[::ffff:127.0.0.1]:80", "write the IPv4 address as such: 127.0.0.1:80"),
+        ("unix:/tmp/d.sock,unix:/tmp//d.sock", "given twice"),
     ],
 )
 def test_what_cannot_be_held_is_said_in_one_line(text: str, says: str) -> None:
