@@ -46,6 +46,12 @@ def status_line(snapshot: Snapshot) -> str:
         return f"the app exited: {child.note}" if child.note else "the app exited"
     if blocking:
         return f"waiting for {_named(blocking)}"
+    if phase is Phase.RUNNING and child.status is ChildStatus.RUNNING:
+        probe = next((c for c in snapshot.checks if c.role is Role.APP_PROBE), None)
+        if probe is None:
+            return "not ready"
+        what = "unresponsive" if probe.unresponsive else str(probe.reason_class or "failing")
+        return f"the app does not answer ({what})"
     if phase is Phase.STARTING or child.status is ChildStatus.RUNNING:
         return "waiting for the app to answer"
     return "starting the app"

@@ -53,6 +53,9 @@ def take_environment() -> Target | None:
     return Target(address, where, _watchdog_interval(given))
 
 
+USEC_INFINITY = 2**64 - 1  # systemd's USEC_INFINITY: a watchdog that never fires
+
+
 def _watchdog_interval(given: dict[str, str]) -> float | None:
     usec, pid = given.get("WATCHDOG_USEC", ""), given.get("WATCHDOG_PID", "")
     if not usec:
@@ -64,7 +67,9 @@ def _watchdog_interval(given: dict[str, str]) -> float | None:
     except ValueError:
         log.warning("WATCHDOG_USEC=%s is not a number of microseconds: the watchdog is not pinged", usec)
         return None
-    return value / 2e6 if value > 0 else None
+    if value <= 0 or value >= USEC_INFINITY:  # systemd's "infinity" (and beyond): no watchdog
+        return None
+    return value / 2e6
 
 
 def _connect(address: str) -> socket.socket:

@@ -91,3 +91,13 @@ def test_a_degraded_supervisor_says_why_and_an_exited_app_says_what_next() -> No
     restarting = ChildInfo(ChildStatus.EXITED, 42, 1, 3, "restarting in 1s")
     assert status_line(Snapshot(Phase.RUNNING, (passing("db"),), restarting)) == "the app exited: restarting in 1s"
     assert status_line(Snapshot(Phase.GATING, (passing("db"),))) == "starting the app"
+
+
+def test_an_app_that_stops_answering_is_said_so_not_waited_for() -> None:
+    answered = record_success(
+        CheckState(APP_PROBE, "http", "http://127.0.0.1:8000/", role=Role.APP_PROBE, act_after=2), now=1, duration=0
+    )
+    once = record_failure(answered, now=2, duration=1, error="timed out", reason_class=ReasonClass.TIMEOUT)
+    twice = record_failure(once, now=3, duration=1, error="timed out", reason_class=ReasonClass.TIMEOUT)
+    lines = [status_line(Snapshot(Phase.RUNNING, (passing("db"), p), RUNNING)) for p in (once, twice)]
+    assert lines == ["the app does not answer (timeout)", "the app does not answer (unresponsive)"]

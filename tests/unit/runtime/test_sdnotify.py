@@ -37,6 +37,8 @@ def test_the_variables_are_taken_out_of_the_environment(environ: pytest.MonkeyPa
         ({"NOTIFY_SOCKET": "/n", "WATCHDOG_USEC": "200000", "WATCHDOG_PID": "1"}, "/n", None),  # another's
         ({"NOTIFY_SOCKET": "/n", "WATCHDOG_USEC": "0"}, "/n", None),
         ({"NOTIFY_SOCKET": "/n", "WATCHDOG_USEC": "200000"}, "/n", 0.1),
+        ({"NOTIFY_SOCKET": "/n", "WATCHDOG_USEC": str(2**64 - 1)}, "/n", None),  # systemd's infinity
+        ({"NOTIFY_SOCKET": "/n", "WATCHDOG_USEC": "9" * 400}, "/n", None),  # beyond any float
     ],
 )
 def test_addresses_and_watchdogs(
