@@ -43,19 +43,7 @@ def bind_probe(argv: tuple[str, ...], *, http: bool = False) -> str | None:
 
     Wildcard addresses are probed on loopback, which is where the supervisor can reach them.
     """
-    own = args(argv)
-    if own is None:
-        return None
-    bind: str | None = None
-    for i, arg in enumerate(own):
-        if arg in ("-b", "--bind") and i + 1 < len(own):
-            bind = own[i + 1]
-        elif arg.startswith("--bind="):
-            bind = arg.split("=", 1)[1]
-        elif arg.startswith("-b") and len(arg) > 2:
-            bind = arg[2:]
-        if bind is not None:
-            break
+    bind = next(iter(binds(argv)), None)
     if bind is None or bind.startswith(("unix:", "fd://")) or "/" in bind:
         return None
     host, sep, port = bind.rpartition(":")

@@ -189,6 +189,11 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)
 
 
+def _seconds(value: object) -> bool:
+    """A time as a supervisor reports it: a finite, non-negative number (JSON's true is no number)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 <= value < 1e9
+
+
 def _chain_problem(chain: object) -> str | None:
     """Why ``chain`` is not one a supervisor reports, or None: every value the tree and the chart
     read is checked, as ``_not_a_report`` checks the table's."""
@@ -200,8 +205,7 @@ def _chain_problem(chain: object) -> str | None:
         if not isinstance(link.get("name"), str) or not isinstance(link.get("role"), str):
             return f"chain link {n}: name or role is not a string"
         for key in _LINK_NUMBERS:
-            value = link.get(key)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
+            if not _seconds(link.get(key)):
                 return f"chain link {n}: {key} is not a number of seconds"
         if link["passedAfter"] < link["startedAfter"]:
             return f"chain link {n}: it passed before it started"
@@ -223,7 +227,7 @@ def render_chain(doc: dict[str, Any], *, chart: bool, columns: int = 80) -> str:
     if not chain:
         return "no critical chain yet: the app has not been spawned\n"
     ready = (doc.get("timeline") or {}).get("readyAfter")
-    ready = ready if isinstance(ready, int | float) and not isinstance(ready, bool) and 0 <= ready < 1e9 else None
+    ready = ready if _seconds(ready) else None
     head = (
         f"ready after {ready:.3f} s; the chain that set it" if ready is not None else "not ready yet; the chain so far"
     )

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 APP = (
     "import os, sys, time; "
     "open(sys.argv[1], 'w').write(repr(sorted(k for k in os.environ if k in {names}))); time.sleep(60)"
-)
+)  # pacing: the app idles until the test stops it
 SO_TIMESTAMP = 29  # Linux (asm-generic), which the socket module does not name
 NAMES = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from supervisor.pid1 import sessions
 from tests.helpers import free_port, get, status_of, wait_until
 from tests.integration.supervised import Launcher, Supervised, gunicorn_argv
 
@@ -33,18 +34,7 @@ def _probe(s: Supervised) -> dict[str, Any]:
 
 def _session(sid: int) -> list[int]:
     """Live members of session ``sid`` (zombies left out), read from /proc."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_bytes()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(b")") + 2 :].split()
-        if int(fields[3]) == sid and fields[0] != b"Z":
-            found.append(int(entry))
-    return found
+    return (sessions.session_members([sid]) or {}).get(sid, [])
 
 
 def _freeze(sid: int) -> list[int]:

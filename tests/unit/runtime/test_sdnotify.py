@@ -141,7 +141,7 @@ def test_ready_refused_by_a_full_queue_is_said_once_the_manager_reads(tmp_path: 
                     try:
                         got.append(manager.recv(4096))
                     except BlockingIOError:
-                        await anyio.sleep(0.01)
+                        await anyio.sleep(0.01)  # pacing: the poll interval, under fail_after's deadline
             tg.cancel_scope.cancel()
         notifier.close()
 
