@@ -1,5 +1,6 @@
-"""docker/Dockerfile's image, built by the suite and run with podman: PID 1, health checks,
-degraded mode, stopping, reaping."""
+"""docker/Dockerfile's image, built by the suite and run under podman and under Docker Engine:
+PID 1, health as the engine sees it (under Docker, the daemon's own HEALTHCHECK runs), degraded
+mode, stopping with and without a drain delay, restart policies, reaping."""
 
 import json
 import socket
@@ -8,29 +9,33 @@ from pathlib import Path
 
 import pytest
 
-from tests.container.conftest import Container, Podman, wait_listening
+from tests.container.conftest import Container, Start, wait_listening
+from tests.container.engines import Engine, Podman
 from tests.helpers import free_port, get, status_of, wait_until
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(900)]  # the first builds the image
+PID_1 = (  # who PID 1 is, seen from inside: the same under every engine (`top` differs)
+    "import pathlib, pwd; p = pathlib.Path('/proc/1'); "
+    "print(pwd.getpwuid(p.stat().st_uid).pw_name, p.joinpath('cmdline').read_bytes().replace(b'\\0', b' ').decode())"
+)
 
 
-def test_the_supervisor_is_pid_1_as_non_root_and_the_example_becomes_ready(image: str, start: object) -> None:
-    c: Container = start(image)  # type: ignore[operator]
+def test_the_supervisor_is_pid_1_as_non_root_and_the_example_becomes_ready(image: str, start: Start) -> None:
+    c = start(image)
     wait_until(lambda: c.status("/readyz") == 200, 60, "the example's /readyz 200")
-    top = c.podman.run("top", c.name, "pid", "user", "args").stdout.splitlines()
-    pid1 = next(line.split(None, 2) for line in top[1:] if line.split()[0] == "1")
-    assert pid1[1] == "app" and "/opt/supervisor/bin/supervisor run" in pid1[2], top
+    user, cmdline = c.exec("python3", "-c", PID_1).stdout.split(None, 1)
+    assert user == "app" and cmdline.startswith(
+        "/opt/supervisor/bin/python3 /opt/supervisor/bin/supervisor run -- gunicorn"
+    ), cmdline
     assert "hello from behind container-supervisor" in get(c.app_port, "/").text
     verbose = get(c.health_port, "/readyz?verbose").text
     assert "[+]prestart-migrate ok" in verbose and "[+]database ok" in verbose
-    assert c.podman.run("healthcheck", "run", c.name, check=False).returncode == 0
+    c.wait_healthy()  # under Docker: the daemon's own HEALTHCHECK, every second
+    c.stays_healthy(checks=2)
 
 
-def test_degraded_mode_keeps_running_and_stays_healthy(image: str, start: object) -> None:
-    c: Container = start(  # type: ignore[operator]
-        image,
-        env={"SUPERVISOR_GATE_CACHE": "redis://127.0.0.1:1/0", "SUPERVISOR_STARTUP_TIMEOUT": "1s"},
-    )
+def test_degraded_mode_keeps_running_and_stays_healthy(image: str, start: Start) -> None:
+    c = start(image, env={"SUPERVISOR_GATE_CACHE": "redis://127.0.0.1:1/0", "SUPERVISOR_STARTUP_TIMEOUT": "1s"})
     wait_listening(c)
     wait_until(
         lambda: json.loads(get(c.health_port, "/readyz?format=json").body)["phase"] == "degraded", 30, "degraded"
@@ -41,28 +46,47 @@ def test_degraded_mode_keeps_running_and_stays_healthy(image: str, start: object
     assert failing[0].startswith("[-]cache failed"), failing
     allowed = ("[-]cache", "[-]prestart-migrate failed: waiting for", "[-]app-process", "[-]app-probe")
     assert all(f.startswith(allowed) for f in failing), failing
-    assert c.running()
-    assert c.podman.run("healthcheck", "run", c.name, check=False).returncode == 0  # liveness: healthy
+    c.stays_healthy(checks=3)  # liveness: healthy while not ready, check after check
+    assert c.running() and c.status("/readyz") == 503
     status = c.exec("supervisor", "status", check=False)
     assert status.returncode == 1 and "phase: degraded" in status.stdout
 
 
-def test_stop_is_graceful_where_a_plain_python_pid_1_is_killed(image: str, base_image: str, start: object) -> None:
-    ours: Container = start(image)  # type: ignore[operator]
+def test_stop_is_graceful_where_a_plain_python_pid_1_is_killed(image: str, base_image: str, start: Start) -> None:
+    ours = start(image)
     wait_until(lambda: ours.status("/readyz") == 200, 60, "ready")
-    plain: Container = start(base_image, "-m", "http.server", "8000", entrypoint="python3")  # type: ignore[operator]
+    plain = start(base_image, "-m", "http.server", "8000", entrypoint="python3")
     wait_until(lambda: plain.running(), 30, "the plain image to run")
-    podman: Podman = ours.podman
-    podman.run("stop", "-t", "5", ours.name)
-    podman.run("stop", "-t", "2", plain.name)
+    engine: Engine = ours.engine
+    engine.run("stop", "-t", "5", ours.name)
+    engine.run("stop", "-t", "2", plain.name)
     assert ours.inspect("{{.State.ExitCode}}") == "0"  # SIGTERM handled, forwarded, gunicorn drained
     assert plain.inspect("{{.State.ExitCode}}") == "137"  # PID 1 without a handler: SIGKILL at the timeout
     assert "exited with code 0" in ours.logs()
 
 
-def test_two_hundred_orphans_leave_no_zombie(image: str, start: object) -> None:
+def test_stop_with_a_drain_delay_turns_readiness_off_keeps_serving_then_exits_0(image: str, start: Start) -> None:
+    """``SUPERVISOR_DRAIN_DELAY=3s`` under ``stop -t 20``: /readyz 503 at once while the app still
+    answers, then gunicorn gets SIGTERM and the container exits 0 (docs/exit-codes.md: the app's
+    own code), never the engine's SIGKILL (137)."""
+    c = start(image, env={"SUPERVISOR_DRAIN_DELAY": "3s"})
+    wait_until(lambda: c.status("/readyz") == 200, 60, "ready")
+    stop = subprocess.Popen([c.engine.name, "stop", "-t", "20", c.name], env=c.engine.env, stdout=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: c.status("/readyz") == 503, 10, "readiness off once the stop arrived")
+        assert get(c.app_port, "/").status == 200  # still serving during the drain
+        assert stop.wait(timeout=30) == 0
+    finally:
+        if stop.poll() is None:
+            stop.kill()
+    assert c.inspect("{{.State.ExitCode}}") == "0"
+    logs = c.logs()
+    assert "exited with code 0" in logs, logs[-2000:]
+
+
+def test_two_hundred_orphans_leave_no_zombie(image: str, start: Start) -> None:
     orphans = "for i in $(seq 200); do (sleep 0.2 &); done; exec sleep 120"
-    c: Container = start(image, "sh", "-c", orphans)  # type: ignore[operator]
+    c = start(image, "sh", "-c", orphans)
     wait_listening(c)
 
     def settled() -> bool:
@@ -73,8 +97,52 @@ def test_two_hundred_orphans_leave_no_zombie(image: str, start: object) -> None:
     wait_until(settled, 30, "every orphan reaped")
 
 
+def restarts(c: Container) -> int:
+    return int(c.inspect("{{.RestartCount}}"))
+
+
+def app_pid(c: Container) -> int:
+    doc = json.loads(get(c.health_port, "/readyz?format=json").body)
+    return int(doc["child"]["pid"]) if doc["status"] == "pass" else 0
+
+
+def test_restart_on_failure_counts_each_crash_and_health_follows_the_new_container(image: str, start: Start) -> None:
+    """gunicorn's master killed (the app dies of SIGKILL: the supervisor exits 137 under
+    ``SUPERVISOR_RESTART=never``), twice: the engine's ``--restart on-failure`` starts the
+    container again each time, and the health check passes on the new run."""
+    c = start(image, options=("--restart", "on-failure"))
+    for crash in range(2):
+        pid = wait_until(lambda: app_pid(c), 60, f"ready before crash {crash + 1}")
+        started = c.started_at()
+        assert restarts(c) == crash
+        c.exec("python3", "-c", f"import os, signal; os.kill({pid}, signal.SIGKILL)")
+        # a restarting container is "running" with the old start time until the new start
+        wait_until(lambda: c.started_at() > started, 60, f"restart {crash + 1}")  # noqa: B023
+        assert restarts(c) == crash + 1
+        wait_until(lambda: c.status("/readyz") == 200, 60, "ready again")
+        c.wait_healthy(since=c.started_at())  # the check ran, and passed, on the new run
+    assert "exited on its own with signal 9 (SIGKILL)" in c.logs()
+
+
+def test_restart_on_failure_restarts_the_container_when_the_app_hangs(image: str, start: Start) -> None:
+    """``SUPERVISOR_ON_APP_UNRESPONSIVE=exit``: gunicorn frozen with SIGSTOP inside the container,
+    the supervisor exits 75, and the engine's ``--restart on-failure`` starts the container again."""
+    env = {"SUPERVISOR_ON_APP_UNRESPONSIVE": "exit", "SUPERVISOR_CHECK_INTERVAL": "500ms"}
+    c = start(image, env={**env, "SUPERVISOR_APP_PROBE_TIMEOUT": "500ms"}, options=("--restart", "on-failure"))
+    pid = wait_until(lambda: app_pid(c), 60, "the container's /readyz")
+    doc = json.loads(get(c.health_port, "/readyz?format=json").body)
+    assert doc["checks"]["app-probe"][0]["target"] == "http://127.0.0.1:8000/"
+    assert restarts(c) == 0
+    c.exec("python3", "-c", f"import os, signal; os.killpg({pid}, signal.SIGSTOP)")  # gunicorn's whole group
+    wait_until(lambda: restarts(c) >= 1, 60, "the engine to restart the container")
+    wait_until(lambda: c.status("/readyz") == 200, 60, "the restarted container's /readyz")
+    logs = c.logs()
+    assert "then exiting 75" in logs, logs[-3000:]
+    c.wait_healthy()
+
+
 def test_podman_sdnotify_container_passes_on_ready_only_once_ready_and_the_app_sees_no_socket(
-    image: str, podman: Podman, tmp_path: Path
+    podman_image: str, podman: Podman, tmp_path: Path
 ) -> None:
     """``podman run --sdnotify=container`` (podman 4.3 here: it does not wait for it with -d)
     passes the container's ``READY=1`` on to its own NOTIFY_SOCKET, our receiver (podman's own
@@ -87,7 +155,7 @@ def test_podman_sdnotify_container_passes_on_ready_only_once_ready_and_the_app_s
     health = free_port()
     name = f"cs-test-notify-{health}"
     args = ["podman", "run", "-d", "--pull=never", "--sdnotify=container", "--name", name]
-    args += ["-p", f"127.0.0.1:{health}:8081", "-e", "SUPERVISOR_GATE_GO=cmd:test -f /tmp/go", image]
+    args += ["-p", f"127.0.0.1:{health}:8081", "-e", "SUPERVISOR_GATE_GO=cmd:test -f /tmp/go", podman_image]
     said: list[bytes] = []
     try:
         subprocess.run(args, env={**podman.env, "NOTIFY_SOCKET": str(where)}, check=True, capture_output=True)
@@ -103,7 +171,7 @@ def test_podman_sdnotify_container_passes_on_ready_only_once_ready_and_the_app_s
         assert any(v.startswith("SUPERVISOR_GATE_GO=") for v in environ), environ  # the app's own
         assert not [v for v in environ if v.startswith(("NOTIFY_SOCKET=", "WATCHDOG_"))], environ
     finally:
-        podman.run("rm", "-f", "-t", "0", name, check=False, timeout=60)
+        podman.remove(name)
         manager.close()
 
 
@@ -115,36 +183,7 @@ def _datagrams(sock: socket.socket, into: list[bytes]) -> list[bytes]:
             return into
 
 
-def test_podman_restart_on_failure_restarts_the_container_when_the_app_hangs(image: str, podman: Podman) -> None:
-    """``SUPERVISOR_ON_APP_UNRESPONSIVE=exit``: gunicorn frozen with SIGSTOP inside the container,
-    the supervisor exits 75, and podman's ``--restart=on-failure`` starts the container again."""
-    health = free_port()
-    name = f"cs-test-hang-{health}"
-    args = ["run", "-d", "--pull=never", "--restart=on-failure", "--name", name, "-p", f"127.0.0.1:{health}:8081"]
-    args += ["-e", "SUPERVISOR_ON_APP_UNRESPONSIVE=exit", "-e", "SUPERVISOR_CHECK_INTERVAL=500ms"]
-    args += ["-e", "SUPERVISOR_APP_PROBE_TIMEOUT=500ms", image]
-
-    def restarts() -> int:
-        return int(podman.run("inspect", "--format", "{{.RestartCount}}", name).stdout.strip())
-
-    try:
-        podman.run(*args)
-        wait_until(lambda: status_of(health, "/readyz") == 200, 60, "the container's /readyz")
-        doc = json.loads(get(health, "/readyz?format=json").body)
-        assert doc["checks"]["app-probe"][0]["target"] == "http://127.0.0.1:8000/"
-        assert restarts() == 0
-        pid = doc["child"]["pid"]
-        freeze = f"import os, signal; os.killpg({pid}, signal.SIGSTOP)"  # gunicorn's whole group
-        podman.run("exec", name, "python3", "-c", freeze)
-        wait_until(lambda: restarts() >= 1, 60, "podman to restart the container")
-        wait_until(lambda: status_of(health, "/readyz") == 200, 60, "the restarted container's /readyz")
-        logs = podman.run("logs", name).stdout + podman.run("logs", name).stderr
-        assert "then exiting 75" in logs, logs[-3000:]
-    finally:
-        podman.run("rm", "-f", "-t", "0", name, check=False, timeout=60)
-
-
-def test_held_socket_in_the_image_refuses_nothing_across_three_master_kills(image: str, podman: Podman) -> None:
+def test_held_socket_in_the_image_refuses_nothing_across_three_master_kills(podman_image: str, podman: Podman) -> None:
     """``-p`` to the app's port, the socket held by the supervisor inside the container
     (``SUPERVISOR_APP_LISTEN``), the master killed three times under ``RESTART=on-failure``."""
     from tests.integration.test_held_sockets import Clients
@@ -153,7 +192,7 @@ def test_held_socket_in_the_image_refuses_nothing_across_three_master_kills(imag
     name = f"cs-test-held-{health}"
     args = ["run", "-d", "--pull=never", "--name", name, "-p", f"127.0.0.1:{health}:8081"]
     args += ["-p", f"127.0.0.1:{app}:8000", "-e", "SUPERVISOR_APP_LISTEN=0.0.0.0:8000"]
-    args += ["-e", "SUPERVISOR_RESTART=on-failure", "-e", "SUPERVISOR_BACKOFF_INITIAL=50ms", image]
+    args += ["-e", "SUPERVISOR_RESTART=on-failure", "-e", "SUPERVISOR_BACKOFF_INITIAL=50ms", podman_image]
 
     def master() -> int:
         doc = json.loads(get(health, "/readyz?format=json").body)
@@ -174,4 +213,4 @@ def test_held_socket_in_the_image_refuses_nothing_across_three_master_kills(imag
         seen = clients.stop()
         assert set(seen) == {"answered"}, seen
     finally:
-        podman.run("rm", "-f", "-t", "0", name, check=False, timeout=60)
+        podman.remove(name)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.container.conftest import Podman
+from tests.container.engines import Podman
 from tests.helpers import free_port, status_of, wait_until
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -42,11 +42,11 @@ def local_pod(image: str, health: int, app: int) -> dict[str, Any]:
 
 
 def test_the_deployments_pod_becomes_ready_under_podman_kube_play(
-    podman: Podman, django_image: str, tmp_path: Path
+    podman: Podman, podman_django_image: str, tmp_path: Path
 ) -> None:
     health, app = free_port(), free_port()
     manifest = tmp_path / "deployment.yaml"
-    manifest.write_text(yaml.safe_dump(local_pod(django_image, health, app)))
+    manifest.write_text(yaml.safe_dump(local_pod(podman_django_image, health, app)))
     podman.run("kube", "play", str(manifest), timeout=300)
     try:
         wait_until(lambda: status_of(health, "/readyz") == 200, 120, "the pod's /readyz 200")

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.container.conftest import Container, Podman
+from tests.container.conftest import Container, Containers
+from tests.container.engines import Podman
 from tests.helpers import copy_checkout, get, readme_block, wait_until
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -32,7 +33,10 @@ def port_free(port: int) -> bool:
     return True
 
 
-def test_the_first_command_runs_the_example_on_a_bare_debian(podman: Podman, base_image: str, tmp_path: Path) -> None:
+def test_the_first_command_runs_the_example_on_a_bare_debian(
+    podman: Podman, podman_base_image: str, tmp_path: Path
+) -> None:
+    base_image = podman_base_image
     command = readme_block("**Run the example**", "sh")
     # the premise: a stock Debian 12 with python3 and python3-venv has no pip
     bare = podman.run("run", "--rm", "--pull=never", base_image, "sh", "-c", "python3 -m pip --version", check=False)
@@ -47,7 +51,7 @@ def test_the_first_command_runs_the_example_on_a_bare_debian(podman: Podman, bas
     if busy:
         pytest.fail(f"ports {busy} are taken on this machine: README's first command needs them")
     name = "cs-readme-first-command"
-    podman.run("rm", "-f", "-t", "0", name, check=False)
+    podman.remove(name)
     started = time.monotonic()
     podman.run("run", "-d", "--pull=never", "--network", "host", "--name", name, tag, "sh", "-c", command)
     c = Container(podman, name, 8081, 8000)
@@ -69,40 +73,38 @@ def test_the_first_command_runs_the_example_on_a_bare_debian(podman: Podman, bas
         assert "not found on PATH" not in c.logs()
     finally:
         with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
-            podman.run("rm", "-f", "-t", "0", name, check=False, timeout=60)
+            podman.remove(name)
 
 
 def test_the_image_snippet_builds_on_the_django_example_and_runs(
-    podman: Podman, base_image: str, tmp_path: Path, start: object
+    podman: Podman, podman_base_image: str, tmp_path: Path, containers: Containers
 ) -> None:
+    base_image = podman_base_image
     snippet = readme_block("## Using it in an image", "dockerfile")
     stock = "python:3.12-slim"
     assert stock in snippet, "the snippet names the official image it builds on"
     # no registry here: the local Debian base stands in for the official image, under its name
     podman.run("tag", base_image, f"docker.io/library/{stock}")
     try:
-        _build_and_run_the_snippet(podman, snippet, tmp_path, start)
+        _build_and_run_the_snippet(podman, snippet, tmp_path, containers)
     finally:
         podman.run("untag", base_image, f"docker.io/library/{stock}", check=False)
 
 
-def _build_and_run_the_snippet(podman: Podman, snippet: str, tmp_path: Path, start: object) -> None:
+def _build_and_run_the_snippet(podman: Podman, snippet: str, tmp_path: Path, containers: Containers) -> None:
     context = tmp_path
     # the user's project: the Django example is their app, this repository a checkout beside it
     checkout = copy_checkout(context / "container-supervisor")
     shutil.copytree(checkout / "examples/django", context / "app")  # as a clone has it: no local venv
     (context / "Dockerfile").write_text(snippet + "\n")
     tag = "localhost/cs-readme-snippet:test"
-    podman.run(
-        *("build", "--format", "docker", "--network", "host", "--pull=never", "-t", tag, str(context)),
-        timeout=900,
-    )
+    podman.build("Dockerfile", tag, context=context)
     env = {"DATABASE_URL": "sqlite:////app/data/db.sqlite3", "SECRET_KEY": secrets.token_urlsafe(50)}
-    c: Container = start(tag, env=env)  # type: ignore[operator]
+    c = containers.start(podman, tag, env=env)
     wait_until(lambda: c.status("/readyz") == 200, 180, "the snippet's image ready")
     doc = json.loads(get(c.health_port, "/readyz?format=json").body)
     assert doc["checks"]["cache"][0]["skipped"] is True, doc  # REDIS_URL unset: skipped, not exit 78
     assert doc["checks"]["deploy"][0]["status"] == "pass" and doc["checks"]["prestart-migrate"][0]["status"] == "pass"
     reply = get(c.app_port, "/", headers={"X-Forwarded-Proto": "https"})
     assert reply.status == 200, reply.text
-    assert c.podman.run("healthcheck", "run", c.name, check=False).returncode == 0
+    c.wait_healthy()
