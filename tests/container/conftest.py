@@ -47,14 +47,20 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Podman:
 
 @pytest.fixture(scope="session")
 def docker() -> Docker:
+    """Docker Engine as the ``docker`` client reaches it. .ci/run says in CI_DOCKER_PROBLEM why it
+    could not provide one."""
+    problem = os.environ.get("CI_DOCKER_PROBLEM")
     if shutil.which("docker") is None:
-        pytest.skip("docker not installed (.ci/run installs Debian's docker.io)")
+        pytest.skip(problem or "docker not installed (.ci/run installs Debian's docker.io)")
     engine = Docker(dict(os.environ))
+    client = engine.run("--version", check=False, timeout=60).stdout.strip()
+    if not client.startswith("Docker version "):
+        pytest.skip(f"the docker on PATH is not Docker Engine's client ({client or 'no version'})")
     answer = engine.run("version", "--format", "{{.Server.Version}}", check=False, timeout=60)
     if answer.returncode != 0:
         where = engine.env.get("DOCKER_HOST", "the default socket")
         reason = (answer.stderr.strip().splitlines() or ["no answer"])[-1]
-        pytest.skip(f"no Docker daemon answers at {where} ({reason}); .ci/run starts one")
+        pytest.skip(f"no Docker daemon answers at {where} ({reason}); {problem or '.ci/run starts one'}")
     return engine
 
 
@@ -79,7 +85,7 @@ class Images:
         if (engine.name, tag) not in self.made and not engine.exists(tag):
             holder = next((other for other in self.engines if other.exists(tag)), None)
             if holder is not None:  # `podman save | docker load`: seconds, where debootstrap takes a minute
-                saved = subprocess.Popen([holder.name, "save", tag], env=holder.env, stdout=subprocess.PIPE)
+                saved = subprocess.Popen([holder.program, "save", tag], env=holder.env, stdout=subprocess.PIPE)
                 engine.run("load", stdin=saved.stdout)
                 assert saved.wait(timeout=300) == 0, f"{holder.name} save {tag} failed"
             else:

@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 class Engine:
     name: ClassVar[str]
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], program: str | None = None) -> None:
         self.env = env
+        self.program = program or self.name  # the client to run: found on PATH unless given
 
     def __repr__(self) -> str:
         return self.name
@@ -38,7 +39,7 @@ class Engine:
         self, *args: str, check: bool = True, timeout: float = 600, **kw: object
     ) -> subprocess.CompletedProcess[str]:
         r = subprocess.run(
-            [self.name, *args],
+            [self.program, *args],
             env=self.env,
             capture_output=True,
             text=True,

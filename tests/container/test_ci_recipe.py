@@ -38,7 +38,7 @@ def test_the_minimal_job_of_the_ci_recipe_passes(engine: Engine, base_image: str
         **engine.env,
         **job["env"],
         "PATH": f"{shim.parent}:{os.environ['PATH']}",
-        "CS_ENGINE": str(shutil.which(engine.name)),  # found before the shim is on PATH
+        "CS_ENGINE": str(shutil.which(engine.program)),  # found before the shim is on PATH
         "CS_BUILD_FLAGS": " ".join(engine.build_flags),
         "CS_BASE_IMAGE": base_image,
         "HEALTH_PORT": str(free_port()),
@@ -46,6 +46,7 @@ def test_the_minimal_job_of_the_ci_recipe_passes(engine: Engine, base_image: str
     }
     if engine.run("inspect", "--type", "container", "app", check=False).returncode == 0:
         pytest.skip(f"{engine.name} already has a container named app, the job's own name: not ours to remove")
+    kept = engine.run("image", "inspect", "--format", "{{.Id}}", "app:ci", check=False).stdout.strip()
     try:
         for script in scripts:
             r = subprocess.run(
@@ -54,3 +55,7 @@ def test_the_minimal_job_of_the_ci_recipe_passes(engine: Engine, base_image: str
             assert r.returncode == 0, f"{script}\n{r.stdout}\n{r.stderr}"
     finally:
         engine.remove("app")
+        if kept:  # the job tags its build app:ci: an image of that name from before gets its name back
+            engine.run("tag", kept, "app:ci", check=False)
+        else:
+            engine.run("rmi", "app:ci", check=False)

@@ -3,14 +3,16 @@ PID 1, health as the engine sees it (under Docker, the daemon's own HEALTHCHECK 
 mode, stopping with and without a drain delay, restart policies, reaping."""
 
 import json
+import os
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.container.conftest import Container, Start, wait_listening
-from tests.container.engines import Engine, Podman
+from tests.container.conftest import Container, Containers, Images, Start, wait_listening
+from tests.container.engines import Docker, Engine, Podman
 from tests.helpers import free_port, get, status_of, wait_until
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(900)]  # the first builds the image
@@ -71,7 +73,8 @@ def test_stop_with_a_drain_delay_turns_readiness_off_keeps_serving_then_exits_0(
     own code), never the engine's SIGKILL (137)."""
     c = start(image, env={"SUPERVISOR_DRAIN_DELAY": "3s"})
     wait_until(lambda: c.status("/readyz") == 200, 60, "ready")
-    stop = subprocess.Popen([c.engine.name, "stop", "-t", "20", c.name], env=c.engine.env, stdout=subprocess.DEVNULL)
+    began = time.monotonic()
+    stop = subprocess.Popen([c.engine.program, "stop", "-t", "20", c.name], env=c.engine.env, stdout=subprocess.DEVNULL)
     try:
         wait_until(lambda: c.status("/readyz") == 503, 10, "readiness off once the stop arrived")
         assert get(c.app_port, "/").status == 200  # still serving during the drain
@@ -79,6 +82,8 @@ def test_stop_with_a_drain_delay_turns_readiness_off_keeps_serving_then_exits_0(
     finally:
         if stop.poll() is None:
             stop.kill()
+    took = time.monotonic() - began
+    assert took >= 3.0, f"the stop took {took:.2f} s: shorter than the drain delay"  # a bound load cannot break
     assert c.inspect("{{.State.ExitCode}}") == "0"
     logs = c.logs()
     assert "exited with code 0" in logs, logs[-2000:]
@@ -138,6 +143,59 @@ def test_restart_on_failure_restarts_the_container_when_the_app_hangs(image: str
     wait_until(lambda: c.status("/readyz") == 200, 60, "the restarted container's /readyz")
     logs = c.logs()
     assert "then exiting 75" in logs, logs[-3000:]
+    c.wait_healthy()
+
+
+def buildkit_client(docker: Docker) -> Docker:
+    """A Docker client on PATH that builds with BuildKit: one with buildx (the default builder since
+    Docker 23), or an older one with ``DOCKER_BUILDKIT=1`` (the daemon's own BuildKit)."""
+    seen: set[Path] = set()
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        path = Path(directory) / "docker"
+        if not os.access(path, os.X_OK) or path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        client = Docker({**docker.env, "DOCKER_BUILDKIT": "1"}, str(path))
+        if client.run("buildx", "version", check=False).returncode == 0:
+            return client
+        version = client.run("version", "--format", "{{.Client.Version}}", check=False).stdout.strip()
+        if version.split(".")[0].isdigit() and int(version.split(".")[0]) < 23:
+            return client
+    pytest.skip("no docker client on PATH builds with BuildKit (it needs buildx, or a client before 23.0)")
+
+
+def test_buildkit_builds_the_image_the_legacy_builder_does(
+    docker: Docker, images: Images, containers: Containers
+) -> None:
+    """The suite's ``docker build`` is the legacy builder here (Engine 20.10, no buildx); users of
+    Docker 23+ build with BuildKit. Both give the same HEALTHCHECK, user, entry point and stop
+    signal, and BuildKit's image turns healthy by the daemon's check."""
+    legacy = images.supervisor(docker)
+    client = buildkit_client(docker)
+    tag = client.build(
+        "docker/Dockerfile", "localhost/container-supervisor:buildkit", f"PYTHON_IMAGE={images.base(docker)}"
+    )
+
+    def config(image: str) -> dict[str, object]:
+        found: dict[str, object] = json.loads(
+            docker.run("image", "inspect", "--format", "{{json .Config}}", image).stdout
+        )
+        return {
+            key: found.get(key)
+            for key in ("Healthcheck", "User", "Entrypoint", "Cmd", "StopSignal", "ExposedPorts", "WorkingDir", "Env")
+        }
+
+    built = config(tag)
+    assert built == config(legacy)
+    assert built["Healthcheck"] == {
+        "Test": ["CMD", "/opt/supervisor/bin/supervisor", "probe", "live"],
+        "Interval": 10_000_000_000,
+        "Timeout": 3_000_000_000,
+        "StartPeriod": 30_000_000_000,
+        "Retries": 3,
+    }
+    c = containers.start(docker, tag)
+    wait_until(lambda: c.status("/readyz") == 200, 60, "BuildKit's image ready")
     c.wait_healthy()
 
 

@@ -3,7 +3,7 @@ image the suite builds FROM docker/Dockerfile's.
 
 What the test changes, and only that: the image name, the Secret references (literal values:
 SQLite in the pod's /tmp emptyDir, a generated SECRET_KEY, no REDIS_URL), one replica, and
-hostPorts so the health port is reachable. podman turns httpGet probes into curl health checks,
+hostPorts on 127.0.0.1 so the health port is reachable. podman turns httpGet probes into curl health checks,
 which do nothing in an image without curl, so the test asks /readyz itself.
 """
 
@@ -38,6 +38,7 @@ def local_pod(image: str, health: int, app: int) -> dict[str, Any]:
     container["env"] = env
     for port in container["ports"]:
         port["hostPort"] = {"health": health, "http": app}[port["name"]]
+        port["hostIP"] = "127.0.0.1"  # loopback only
     return doc
 
 
