@@ -120,7 +120,8 @@ def test_restart_on_failure_counts_each_crash_and_health_follows_the_new_contain
         pid = wait_until(lambda: app_pid(c), 60, f"ready before crash {crash + 1}")
         started = c.started_at()
         assert restarts(c) == crash
-        c.exec("python3", "-c", f"import os, signal; os.kill({pid}, signal.SIGKILL)")
+        # the container ends with the app, maybe before the engine has the exec's own status (podman: 255)
+        c.exec("python3", "-c", f"import os, signal; os.kill({pid}, signal.SIGKILL)", check=False)
         # a restarting container is "running" with the old start time until the new start
         wait_until(lambda: c.started_at() > started, 60, f"restart {crash + 1}")  # noqa: B023
         assert restarts(c) == crash + 1
@@ -164,7 +165,7 @@ def buildkit_client(docker: Docker) -> Docker:
     pytest.skip("no docker client on PATH builds with BuildKit (it needs buildx, or a client before 23.0)")
 
 
-def test_buildkit_builds_the_image_the_legacy_builder_does(
+def test_docker_buildkit_builds_the_image_the_legacy_builder_does(
     docker: Docker, images: Images, containers: Containers
 ) -> None:
     """The suite's ``docker build`` is the legacy builder here (Engine 20.10, no buildx); users of
