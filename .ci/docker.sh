@@ -12,7 +12,11 @@
 
 ci_docker_dir=/run/container-supervisor-ci
 ci_docker_pidfile=$ci_docker_dir/dockerd.pid
-ci_docker_holder=  # the process holding this run's shared `use` lock
+ci_docker_sock=unix://$ci_docker_dir/docker.sock
+ci_docker_joined=  # this run took part in our daemon (it may have started it): it leaves at its end
+ci_docker_start_fd=  # the `start` lock while this run holds it
+ci_docker_holder=  # the flock(1) holding this run's share of `use`, and its command's pid
+ci_docker_holder_child=
 
 ci_docker_problem() {
     export CI_DOCKER_PROBLEM="$1"
@@ -41,13 +45,32 @@ ci_docker_kill() {  # our dockerd: SIGTERM, SIGKILL after 30 s
     kill -KILL "$pid" 2>/dev/null || true
 }
 
+ci_detached() {  # exec "$@" keeping only descriptors 0-2: a daemon must not hold the caller's pipes
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec "$@"
+}
+
+ci_docker_is_last() {  # no other run holds a share of `use` (call with `start` held)
+    local use last=1
+    { exec {use}>>"$ci_docker_dir/use"; } 2>/dev/null || return 1
+    flock -n -x "$use" || last=
+    exec {use}>&-
+    [ -n "$last" ]
+}
+
 ci_docker_start() {
     if command -v docker >/dev/null && ! ci_docker_engine; then
         ci_docker_problem "the docker on PATH is not Docker Engine's client ($(docker --version 2>/dev/null | head -n 1))"
         return 0
     fi
-    ci_docker_answers && return 0
-    if [ -n "${DOCKER_HOST:-}" ]; then
+    if [ "${DOCKER_HOST:-}" != "$ci_docker_sock" ]; then  # ours is joined below, never used as is
+        ci_docker_answers && return 0
+    fi
+    if [ -n "${DOCKER_HOST:-}" ] && [ "$DOCKER_HOST" != "$ci_docker_sock" ]; then
         echo "DOCKER_HOST=$DOCKER_HOST does not answer"
         if (unset DOCKER_HOST && ci_docker_answers); then
             echo "using the Docker daemon on the default socket"
@@ -68,63 +91,83 @@ ci_docker_start() {
         fi
         ci_docker_answers && return 0  # where the package's own service started
     fi
-    local start
-    if ! { mkdir -p "$ci_docker_dir" && exec {start}>>"$ci_docker_dir/start"; } 2>/dev/null; then
+    local tool
+    for tool in flock setsid awk; do
+        if ! command -v "$tool" >/dev/null; then
+            ci_docker_problem "$tool is missing (util-linux, mawk)"
+            return 0
+        fi
+    done
+    if ! { mkdir -p "$ci_docker_dir" && exec {ci_docker_start_fd}>>"$ci_docker_dir/start"; } 2>/dev/null; then
+        ci_docker_start_fd=
         ci_docker_problem "$ci_docker_dir cannot be written"
         return 0
     fi
-    if ! flock -w 300 -x "$start"; then
-        exec {start}>&-
+    if ! flock -w 300 -x "$ci_docker_start_fd"; then
+        exec {ci_docker_start_fd}>&-
+        ci_docker_start_fd=
         ci_docker_problem "another run held $ci_docker_dir/start for 5 minutes"
         return 0
     fi
-    export DOCKER_HOST="unix://$ci_docker_dir/docker.sock"
+    ci_docker_joined=1
+    export DOCKER_HOST="$ci_docker_sock"
     if ! ci_docker_answers; then
-        ci_docker_kill  # ours but silent: left by a run that was killed
-        rm -f "$ci_docker_pidfile"  # dockerd refuses a pid file whose process (a zombie too) is there
-        echo "starting dockerd ($DOCKER_HOST, log in $ci_docker_dir/dockerd.log)"
-        # a session of its own: a signal to this run's process group never reaches a daemon others use
-        setsid dockerd --host "$DOCKER_HOST" --data-root /var/lib/container-supervisor-ci/docker \
-            --exec-root "$ci_docker_dir/exec" --pidfile "$ci_docker_pidfile" \
-            </dev/null >"$ci_docker_dir/dockerd.log" 2>&1 {start}>&- &
-        local started=$!
-        for _ in $(seq 120); do
-            ci_docker_answers && break
-            ci_alive "$started" || ci_docker_pid >/dev/null || break
-            sleep 0.5
-        done
-        if ! ci_docker_answers; then
-            ci_docker_problem "dockerd did not answer ($ci_docker_dir/dockerd.log ends: $(tail -n 1 "$ci_docker_dir/dockerd.log" 2>/dev/null))"
+        if ci_docker_pid >/dev/null && ! ci_docker_is_last; then
+            # silent, but other runs use it (busy, not dead): never killed from under them
+            for _ in $(seq 120); do ci_docker_answers && break; sleep 0.5; done
+            ci_docker_answers || ci_docker_problem "our dockerd, used by another run, does not answer"
+        else
+            ci_docker_kill  # ours but silent, and nobody uses it: left by a run that was killed
+            rm -f "$ci_docker_pidfile"  # dockerd refuses a pid file whose process (a zombie too) is there
+            echo "starting dockerd ($DOCKER_HOST, log in $ci_docker_dir/dockerd.log)"
+            # a session of its own (a signal to this run's group never reaches a daemon others use),
+            # and none of this run's descriptors (a caller waiting for its pipe's end would wait for it)
+            (ci_detached setsid dockerd --host "$DOCKER_HOST" --data-root /var/lib/container-supervisor-ci/docker \
+                --exec-root "$ci_docker_dir/exec" --pidfile "$ci_docker_pidfile") \
+                </dev/null >"$ci_docker_dir/dockerd.log" 2>&1 &
+            local started=$!
+            for _ in $(seq 120); do
+                ci_docker_answers && break
+                ci_alive "$started" || ci_docker_pid >/dev/null || break
+                sleep 0.5
+            done
+            if ! ci_docker_answers; then
+                ci_docker_problem "dockerd did not answer ($ci_docker_dir/dockerd.log ends: $(tail -n 1 "$ci_docker_dir/dockerd.log" 2>/dev/null))"
+            fi
         fi
     fi
     # this run's share of `use`, until it ends: flock(1) holds it (-o: its command does not), and
-    # starts that command only once it has it
-    flock -o -s "$ci_docker_dir/use" sh -c \
-        'while s=$(awk "{print \$3}" "/proc/$1/stat" 2>/dev/null) && [ "$s" != Z ]; do sleep 1; done' \
-        holder $$ </dev/null >/dev/null 2>&1 {start}>&- &
+    # starts that command, which says its pid, only once it has it
+    local ready="$ci_docker_dir/holder.$$"
+    rm -f "$ready"
+    (ci_detached flock -o -s "$ci_docker_dir/use" sh -c \
+        'echo $$ > "$2"; while s=$(awk "{print \$3}" "/proc/$1/stat" 2>/dev/null) && [ "$s" != Z ]; do sleep 1; done' \
+        holder $$ "$ready") </dev/null >/dev/null 2>&1 &
     ci_docker_holder=$!
     for _ in $(seq 100); do
-        pgrep -P "$ci_docker_holder" >/dev/null && break
+        [ -s "$ready" ] && break
         sleep 0.1
     done
-    exec {start}>&-
+    ci_docker_holder_child=$(cat "$ready" 2>/dev/null || true)
+    rm -f "$ready"
+    exec {ci_docker_start_fd}>&-
+    ci_docker_start_fd=
 }
 
 ci_docker_stop() {  # the EXIT trap: nothing here may fail, or change the exit status
-    [ -n "$ci_docker_holder" ] || return 0
-    pkill -P "$ci_docker_holder" 2>/dev/null || true
-    kill "$ci_docker_holder" 2>/dev/null || true
-    wait "$ci_docker_holder" 2>/dev/null || true
-    local start use
-    { exec {start}>>"$ci_docker_dir/start"; } 2>/dev/null || return 0
-    if flock -w 300 -x "$start"; then  # no run joins while we look
-        if { exec {use}>>"$ci_docker_dir/use"; } 2>/dev/null; then
-            if flock -n -x "$use"; then  # no other run uses it: the last one out stops it
-                ci_docker_kill || true
-            fi
-            exec {use}>&-
-        fi
+    [ -n "$ci_docker_joined" ] || return 0
+    if [ -n "$ci_docker_holder_child" ]; then kill "$ci_docker_holder_child" 2>/dev/null || true; fi
+    if [ -n "$ci_docker_holder" ]; then
+        kill "$ci_docker_holder" 2>/dev/null || true
+        wait "$ci_docker_holder" 2>/dev/null || true
     fi
-    exec {start}>&-
+    if [ -z "$ci_docker_start_fd" ]; then  # else still held: a signal came while joining
+        { exec {ci_docker_start_fd}>>"$ci_docker_dir/start"; } 2>/dev/null || return 0
+        flock -w 300 -x "$ci_docker_start_fd" || { exec {ci_docker_start_fd}>&-; return 0; }
+    fi
+    if ci_docker_is_last; then  # no run joins while we look, and no other run uses it
+        ci_docker_kill || true
+    fi
+    exec {ci_docker_start_fd}>&-
     return 0
 }
