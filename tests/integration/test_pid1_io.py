@@ -227,10 +227,10 @@ EXHAUST_PARENT = textwrap.dedent(
     """
     import os, resource
     parent = os.getppid()
-    used = {int(fd) for fd in os.listdir(f"/proc/{parent}/fd")}
-    lowest_free = next(n for n in range(len(used) + 1) if n not in used)
     soft, hard = resource.prlimit(parent, resource.RLIMIT_NOFILE)
-    resource.prlimit(parent, resource.RLIMIT_NOFILE, (lowest_free, hard))
+    # nothing above the standard streams: a descriptor the supervisor closes later (this task's
+    # pipes, a probe's connection) cannot make room for the app's spawn
+    resource.prlimit(parent, resource.RLIMIT_NOFILE, (3, hard))
     """
 )
 
