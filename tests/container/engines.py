@@ -61,10 +61,11 @@ class Engine:
 
     build_flags: ClassVar[tuple[str, ...]]
     run_flags: ClassVar[tuple[str, ...]] = ()
+    remove_flags: ClassVar[tuple[str, ...]] = ("-f",)
 
     def remove(self, name: str) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self.run("rm", "-f", name, check=False, timeout=60)
+            self.run("rm", *self.remove_flags, name, check=False, timeout=60)
 
     def health(self, name: str) -> "Health":
         raise NotImplementedError
@@ -81,10 +82,7 @@ class Health:
 class Podman(Engine):
     name = "podman"
     build_flags = ("build", "--format", "docker", "--network", "host", "--pull=never")
-
-    def remove(self, name: str) -> None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.run("rm", "-f", "-t", "0", name, check=False, timeout=60)
+    remove_flags = ("-f", "-t", "0")
 
     def health(self, name: str) -> Health:
         """One check run now, as podman's timer would run it (podman has no daemon to run it)."""

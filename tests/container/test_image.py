@@ -242,34 +242,24 @@ def _datagrams(sock: socket.socket, into: list[bytes]) -> list[bytes]:
             return into
 
 
-def test_held_socket_in_the_image_refuses_nothing_across_three_master_kills(podman_image: str, podman: Podman) -> None:
+def test_held_socket_in_the_image_refuses_nothing_across_three_master_kills(
+    podman_image: str, podman: Podman, containers: Containers
+) -> None:
     """``-p`` to the app's port, the socket held by the supervisor inside the container
     (``SUPERVISOR_APP_LISTEN``), the master killed three times under ``RESTART=on-failure``."""
     from tests.integration.test_held_sockets import Clients
 
-    health, app = free_port(), free_port()
-    name = f"cs-test-held-{health}"
-    args = ["run", "-d", "--pull=never", "--name", name, "-p", f"127.0.0.1:{health}:8081"]
-    args += ["-p", f"127.0.0.1:{app}:8000", "-e", "SUPERVISOR_APP_LISTEN=0.0.0.0:8000"]
-    args += ["-e", "SUPERVISOR_RESTART=on-failure", "-e", "SUPERVISOR_BACKOFF_INITIAL=50ms", podman_image]
-
-    def master() -> int:
-        doc = json.loads(get(health, "/readyz?format=json").body)
-        return int(doc["child"]["pid"]) if doc["status"] == "pass" else 0
-
-    try:
-        podman.run(*args)
-        wait_until(lambda: status_of(health, "/readyz") == 200, 60, "the container's /readyz")
-        clients = Clients(app)
-        killed: list[int] = []
-        for n in range(3):
-            pid = wait_until(lambda: (m := master()) not in killed and m, 30, f"master {n + 1}")
-            wait_until(lambda: clients.seen["answered"] > 20 * (n + 1), 20, "answers")  # noqa: B023
-            podman.run("exec", name, "python3", "-c", f"import os, signal; os.kill({pid}, signal.SIGKILL)")
-            killed.append(pid)
-        wait_until(lambda: master() not in (0, *killed), 30, "the fourth master")
-        wait_until(lambda: clients.seen["answered"] > 100, 20, "answers after the last restart")
-        seen = clients.stop()
-        assert set(seen) == {"answered"}, seen
-    finally:
-        podman.remove(name)
+    env = {"SUPERVISOR_APP_LISTEN": "0.0.0.0:8000", "SUPERVISOR_RESTART": "on-failure"}
+    c = containers.start(podman, podman_image, env={**env, "SUPERVISOR_BACKOFF_INITIAL": "50ms"})
+    wait_until(lambda: c.status("/readyz") == 200, 60, "the container's /readyz")
+    clients = Clients(c.app_port)
+    killed: list[int] = []
+    for n in range(3):
+        pid = wait_until(lambda: (m := app_pid(c)) not in killed and m, 30, f"master {n + 1}")
+        wait_until(lambda: clients.seen["answered"] > 20 * (n + 1), 20, "answers")  # noqa: B023
+        c.exec("python3", "-c", f"import os, signal; os.kill({pid}, signal.SIGKILL)")
+        killed.append(pid)
+    wait_until(lambda: app_pid(c) not in (0, *killed), 30, "the fourth master")
+    wait_until(lambda: clients.seen["answered"] > 100, 20, "answers after the last restart")
+    seen = clients.stop()
+    assert set(seen) == {"answered"}, seen
